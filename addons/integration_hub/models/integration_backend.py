@@ -1,0 +1,182 @@
+from odoo import api, fields, models
+
+from ..retry import DEFAULT_SCHEDULE, parse_schedule
+
+CHANNEL_PARENT = "root.integration"
+
+
+class IntegrationBackend(models.Model):
+    _name = "integration.backend"
+    _description = "Integration Backend"
+    _inherit = ["mail.thread"]
+    _order = "name"
+
+    name = fields.Char(required=True, tracking=True)
+    code = fields.Char(
+        required=True,
+        help="Short technical name, unique per company; names the job channel.",
+    )
+    system_type = fields.Selection(
+        [
+            ("scheduling", "Scheduling"),
+            ("billing", "Billing"),
+            ("ehr", "EHR"),
+            ("lab", "Laboratory"),
+            ("hr", "HR"),
+            ("payroll", "Payroll"),
+            ("supplier", "Supplier"),
+            ("logistics", "Logistics"),
+            ("payment", "Payment / bank"),
+            ("bi", "BI"),
+            ("other", "Other"),
+        ],
+        required=True,
+        default="other",
+    )
+    company_id = fields.Many2one(
+        "res.company", required=True, default=lambda self: self.env.company
+    )
+    user_id = fields.Many2one(
+        "res.users",
+        string="Owner",
+        default=lambda self: self.env.user,
+        tracking=True,
+        help="Told when the backend needs attention.",
+    )
+    state = fields.Selection(
+        [("draft", "Draft"), ("active", "Active"), ("paused", "Paused")],
+        required=True,
+        default="draft",
+        tracking=True,
+        help="Only active backends receive messages; a paused backend's messages "
+        "wait in the queue.",
+    )
+    active = fields.Boolean(default=True)
+    record_domain_ids = fields.Many2many(
+        "integration.domain",
+        string="System of record for",
+        help="Business domains this system owns; Odoo owns the others.",
+    )
+    latency_tier = fields.Selection(
+        [
+            ("realtime", "Real time"),
+            ("near_realtime", "Near real time"),
+            ("batch", "Batch"),
+        ],
+        required=True,
+        default="near_realtime",
+    )
+    max_attempts = fields.Integer(
+        default=5, help="Attempts before a technically failing message is dead."
+    )
+    backoff_schedule = fields.Char(
+        default=DEFAULT_SCHEDULE,
+        required=True,
+        help="Seconds to wait after each failed attempt, comma-separated; the last delay repeats.",
+    )
+    channel_id = fields.Many2one(
+        "queue.job.channel",
+        string="Job channel",
+        readonly=True,
+        help="Channel of this backend's jobs, so a slow system never blocks another.",
+    )
+    outbound_url = fields.Char(string="Outbound base URL")
+    outbound_auth_type = fields.Selection(
+        [
+            ("none", "None"),
+            ("api_key", "API key header"),
+            ("bearer", "Bearer token"),
+            ("basic", "Basic"),
+            ("oauth2", "OAuth2 client credentials"),
+        ],
+        default="none",
+        required=True,
+    )
+    endpoint_ids = fields.One2many("integration.endpoint", "backend_id")
+    message_count = fields.Integer(compute="_compute_message_count")
+    open_exception_count = fields.Integer(compute="_compute_message_count")
+
+    _sql_constraints = [
+        (
+            "code_company_uniq",
+            "unique(code, company_id)",
+            "A backend with this code already exists in this company.",
+        ),
+        (
+            "max_attempts_positive",
+            "CHECK(max_attempts > 0)",
+            "A backend needs at least one attempt per message.",
+        ),
+    ]
+
+    @api.constrains("backoff_schedule")
+    def _check_backoff_schedule(self):
+        for backend in self:
+            try:
+                parse_schedule(backend.backoff_schedule)
+            except ValueError as exc:
+                raise models.ValidationError(
+                    self.env._(
+                        "Backoff schedule of %(backend)s: %(error)s",
+                        backend=backend.name,
+                        error=exc,
+                    )
+                ) from exc
+
+    def _compute_message_count(self):
+        counts = dict.fromkeys(self.ids, 0)
+        exceptions = dict.fromkeys(self.ids, 0)
+        if self.ids:
+            for backend, count in self.env["integration.message"]._read_group(
+                [("backend_id", "in", self.ids)], ["backend_id"], ["__count"]
+            ):
+                counts[backend.id] = count
+            for backend, count in self.env["integration.exception"]._read_group(
+                [("backend_id", "in", self.ids), ("state", "in", ("open", "in_progress"))],
+                ["backend_id"],
+                ["__count"],
+            ):
+                exceptions[backend.id] = count
+        for backend in self:
+            backend.message_count = counts.get(backend.id, 0)
+            backend.open_exception_count = exceptions.get(backend.id, 0)
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        backends = super().create(vals_list)
+        for backend in backends.filtered(lambda b: not b.channel_id):
+            backend.channel_id = backend._ensure_channel()
+        return backends
+
+    def _ensure_channel(self):
+        self.ensure_one()
+        parent = self.env.ref("integration_hub.queue_job_channel_integration")
+        channel_model = self.env["queue.job.channel"].sudo()
+        name = f"{self.company_id.id}_{self.code}".replace(".", "_")
+        channel = channel_model.search(
+            [("name", "=", name), ("parent_id", "=", parent.id)], limit=1
+        )
+        return channel or channel_model.create({"name": name, "parent_id": parent.id})
+
+    def action_activate(self):
+        self.write({"state": "active"})
+
+    def action_pause(self):
+        self.write({"state": "paused"})
+
+    def action_view_messages(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "integration_hub.integration_message_action"
+        )
+        action["domain"] = [("backend_id", "=", self.id)]
+        action["context"] = {"default_backend_id": self.id}
+        return action
+
+    def action_view_exceptions(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "integration_hub.integration_exception_action"
+        )
+        action["domain"] = [("backend_id", "=", self.id)]
+        return action

@@ -1,0 +1,319 @@
+import json
+import logging
+import time
+import traceback
+from datetime import timedelta
+
+from odoo import api, fields, models
+from odoo.exceptions import UserError
+
+from odoo.addons.queue_job.exception import RetryableJobError
+
+from ..retry import delay_after
+
+_logger = logging.getLogger(__name__)
+
+STATES = [
+    ("received", "Received"),
+    ("queued", "Queued"),
+    ("processing", "Processing"),
+    ("retrying", "Retrying"),
+    ("done", "Done"),
+    ("exception", "Exception"),
+    ("dead", "Dead"),
+    ("ignored", "Ignored"),
+    ("duplicate", "Duplicate"),
+    ("cancelled", "Cancelled"),
+]
+REPLAYABLE_STATES = ("dead", "exception", "done", "ignored")
+CANCELLABLE_STATES = ("received", "queued", "retrying", "exception", "dead", "ignored")
+# A paused backend's messages wait; the job looks again after this many seconds.
+PAUSED_BACKEND_RECHECK = 300
+
+
+class IntegrationMessage(models.Model):
+    _name = "integration.message"
+    _description = "Integration Message"
+    _order = "id desc"
+
+    name = fields.Char(compute="_compute_name", store=True)
+    direction = fields.Selection(
+        [("in", "Inbound"), ("out", "Outbound")], required=True, default="in", readonly=True
+    )
+    backend_id = fields.Many2one("integration.backend", required=True, readonly=True, index=True)
+    endpoint_id = fields.Many2one("integration.endpoint", readonly=True, ondelete="restrict")
+    company_id = fields.Many2one(related="backend_id.company_id", store=True, index=True)
+    event_type = fields.Char(required=True, readonly=True, index=True)
+    event_type_id = fields.Many2one(
+        "integration.event.type", string="Registered event type", readonly=True
+    )
+    sender_message_id = fields.Char(
+        string="Sender message id", readonly=True, help="The webhook-id header."
+    )
+    correlation_id = fields.Char(readonly=True, index=True)
+    payload = fields.Text(string="Raw payload", readonly=True, help="The body exactly as received.")
+    payload_pretty = fields.Text(compute="_compute_payload_pretty", string="Payload")
+    payload_sha256 = fields.Char(readonly=True)
+    headers = fields.Text(readonly=True, help="Request headers, without credentials.")
+    state = fields.Selection(STATES, required=True, default="received", readonly=True, index=True)
+    attempt_ids = fields.One2many("integration.message.attempt", "message_id", readonly=True)
+    attempt_count = fields.Integer(readonly=True)
+    next_attempt_date = fields.Datetime(readonly=True)
+    last_error = fields.Text(readonly=True)
+    duration_ms = fields.Integer(string="Duration (ms)", readonly=True)
+    done_date = fields.Datetime(readonly=True)
+    duplicate_count = fields.Integer(
+        default=0, readonly=True, help="Times the sender sent this message again (not processed)."
+    )
+    job_id = fields.Many2one("queue.job", readonly=True, index="btree_not_null")
+    job_state = fields.Selection(related="job_id.state", store=True, string="Job state")
+    result_model = fields.Char(readonly=True)
+    result_res_id = fields.Many2oneReference(model_field="result_model", readonly=True)
+    result_ref = fields.Reference(
+        selection="_selection_result_model",
+        compute="_compute_result_ref",
+        string="Produced record",
+    )
+    exception_ids = fields.One2many("integration.exception", "message_id")
+
+    _sql_constraints = [
+        (
+            "sender_message_uniq",
+            "unique(endpoint_id, sender_message_id)",
+            "This endpoint already received a message with this id.",
+        ),
+    ]
+
+    def init(self):
+        # The per-endpoint rate of accepted messages is read from this index.
+        self.env.cr.execute(
+            "CREATE INDEX IF NOT EXISTS integration_message_endpoint_create_idx "
+            "ON integration_message (endpoint_id, create_date)"
+        )
+
+    @api.depends("event_type", "sender_message_id")
+    def _compute_name(self):
+        for message in self:
+            message.name = f"{message.event_type} · {message.sender_message_id or message.id}"
+
+    @api.depends("payload")
+    def _compute_payload_pretty(self):
+        for message in self:
+            try:
+                message.payload_pretty = json.dumps(
+                    json.loads(message.payload), indent=2, ensure_ascii=False
+                )
+            except (TypeError, ValueError):
+                message.payload_pretty = message.payload
+
+    @api.model
+    def _selection_result_model(self):
+        return [(model.model, model.name) for model in self.env["ir.model"].sudo().search([])]
+
+    @api.depends("result_model", "result_res_id")
+    def _compute_result_ref(self):
+        for message in self:
+            message.result_ref = (
+                f"{message.result_model},{message.result_res_id}"
+                if message.result_model and message.result_res_id
+                else False
+            )
+
+    def _data(self):
+        return json.loads(self.payload).get("data") or {}
+
+    # Life cycle --------------------------------------------------------------
+
+    def _enqueue(self, eta=None):
+        """Queue one processing job per message on its backend's channel."""
+        for message in self:
+            job = message.with_delay(
+                channel=message.backend_id.channel_id.complete_name,
+                eta=eta,
+                identity_key=f"integration.message,{message.id},process",
+                description=f"Process {message.name}",
+            )._job_process()
+            # A job with the same identity key already waiting is returned as a record.
+            job_record = job if isinstance(job, models.BaseModel) else job.db_record()
+            message.write(
+                {
+                    "job_id": job_record.id,
+                    "state": "retrying" if eta else "queued",
+                    "next_attempt_date": eta,
+                }
+            )
+
+    def _job_process(self):
+        """Process integration message"""
+        self.ensure_one()
+        if self.state not in ("queued", "retrying"):
+            return f"Nothing to do: the message is {self.state}."
+        if self.backend_id.state == "paused":
+            raise RetryableJobError(
+                "The backend is paused.", seconds=PAUSED_BACKEND_RECHECK, ignore_retry=True
+            )
+        self.state = "processing"
+        started = time.monotonic()
+        attempt_values = {
+            "message_id": self.id,
+            "number": self.attempt_count + 1,
+            "start_date": fields.Datetime.now(),
+            "job_uuid": self.env.context.get("job_uuid"),
+        }
+        try:
+            with self.env.cr.savepoint():
+                record = self.event_type_id._handler()._handle(self, self._data())
+        except UserError as error:
+            self._finish_attempt(attempt_values, started, "exception", error)
+            self.env["integration.exception"]._open_for(self, error)
+            return "Business exception opened."
+        except Exception as error:  # noqa: BLE001 - any other error is technical: retried
+            self._finish_attempt(attempt_values, started, "failed", error)
+            return self._retry_or_die()
+        self._finish_attempt(attempt_values, started, "done")
+        self.write(
+            {
+                "state": "done",
+                "done_date": fields.Datetime.now(),
+                "next_attempt_date": False,
+                "result_model": record._name if record else False,
+                "result_res_id": record.id if record else False,
+            }
+        )
+        self.exception_ids._resolve_by_success()
+        return f"Done: {record.display_name if record else 'nothing to change'}"
+
+    def _finish_attempt(self, values, started, outcome, error=None):
+        duration_ms = int((time.monotonic() - started) * 1000)
+        summary = False
+        if error is not None:
+            summary = str(error.args[0]) if isinstance(error, UserError) else repr(error)
+            values["traceback"] = "".join(traceback.format_exception(error))
+        self.env["integration.message.attempt"].create(
+            dict(
+                values,
+                end_date=fields.Datetime.now(),
+                duration_ms=duration_ms,
+                outcome=outcome,
+                error=summary,
+            )
+        )
+        self.write(
+            {
+                "attempt_count": values["number"],
+                "duration_ms": duration_ms,
+                "last_error": summary,
+                "state": "exception" if outcome == "exception" else self.state,
+            }
+        )
+
+    def _retry_or_die(self):
+        backend = self.backend_id
+        if self.attempt_count >= backend.max_attempts:
+            self.write({"state": "dead", "next_attempt_date": False})
+            _logger.warning(
+                "integration message %s is dead after %s attempts", self.id, self.attempt_count
+            )
+            return f"Dead after {self.attempt_count} attempts."
+        delay = delay_after(self.attempt_count, backend.backoff_schedule)
+        self._enqueue(eta=fields.Datetime.now() + timedelta(seconds=delay))
+        return f"Technical error: next attempt in {delay} s."
+
+    @api.model
+    def _cron_reconcile_jobs(self):
+        """Messages whose job failed or was cancelled outside the hub are dead.
+
+        queue_job marks a job failed when its worker died too often; the message
+        must not stay queued for ever.
+        """
+        stuck = self.search(
+            [("state", "in", ("queued", "retrying")), ("job_state", "in", ("failed", "cancelled"))]
+        )
+        for message in stuck:
+            message.write(
+                {
+                    "state": "dead",
+                    "next_attempt_date": False,
+                    "last_error": self.env._(
+                        "Its job ended %(state)s: %(error)s",
+                        state=message.job_state,
+                        error=message.job_id.exc_message or message.job_id.exc_name or "-",
+                    ),
+                }
+            )
+        return len(stuck)
+
+    # Actions -----------------------------------------------------------------
+
+    def action_replay(self):
+        """Queue the messages again, keeping their history of attempts."""
+        not_replayable = self.filtered(lambda m: m.state not in REPLAYABLE_STATES)
+        if not_replayable:
+            raise UserError(
+                self.env._(
+                    "Only dead, exception, done or ignored messages can be replayed; "
+                    "%(names)s cannot.",
+                    names=", ".join(not_replayable.mapped("name")),
+                )
+            )
+        for message in self.filtered(lambda m: m.state == "ignored"):
+            message._accept_event_type()
+        self._enqueue()
+        self.exception_ids.filtered(lambda e: e.state == "open").write({"state": "in_progress"})
+        return True
+
+    def _accept_event_type(self):
+        """An ignored message can be replayed once its endpoint accepts its type."""
+        event_type = self.endpoint_id.event_type_ids.filtered(lambda t: t.code == self.event_type)
+        if not event_type:
+            raise UserError(
+                self.env._(
+                    "Endpoint %(endpoint)s does not accept %(type)s events: add the event "
+                    "type to the endpoint, then replay.",
+                    endpoint=self.endpoint_id.name,
+                    type=self.event_type,
+                )
+            )
+        self.event_type_id = event_type
+
+    def action_cancel(self):
+        not_cancellable = self.filtered(lambda m: m.state not in CANCELLABLE_STATES)
+        if not_cancellable:
+            raise UserError(
+                self.env._(
+                    "Messages already done, processing or cancelled cannot be "
+                    "cancelled: %(names)s.",
+                    names=", ".join(not_cancellable.mapped("name")),
+                )
+            )
+        pending_jobs = self.job_id.filtered(lambda j: j.state in ("pending", "wait_dependencies"))
+        pending_jobs.button_cancelled()
+        self.write({"state": "cancelled", "next_attempt_date": False})
+        return True
+
+    def action_view_job(self):
+        self.ensure_one()
+        return {
+            "type": "ir.actions.act_window",
+            "res_model": "queue.job",
+            "res_id": self.job_id.id,
+            "view_mode": "form",
+        }
+
+    def action_open_result(self):
+        self.ensure_one()
+        return {
+            "type": "ir.actions.act_window",
+            "res_model": self.result_model,
+            "res_id": self.result_res_id,
+            "view_mode": "form",
+        }
+
+    def _related_action_message(self):
+        """Related action of the processing jobs: open the message."""
+        return {
+            "type": "ir.actions.act_window",
+            "res_model": self._name,
+            "res_id": self.id,
+            "view_mode": "form",
+        }

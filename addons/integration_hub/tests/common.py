@@ -1,0 +1,124 @@
+import json
+import uuid
+from datetime import UTC, datetime
+
+from standardwebhooks.webhooks import Webhook
+
+import odoo.tests.common as odoo_test_common
+
+from odoo.addons.queue_job.job import Job
+
+# queue_job 18.0.4.x's test helpers register themselves in a table that Odoo 18 only
+# gained after July 2025; give older 18.0 trees an empty one so trap_jobs imports.
+odoo_test_common.__dict__.setdefault("SETATTR_SOURCES", {})
+from odoo.addons.queue_job.tests.common import trap_jobs  # noqa: E402,F401
+
+HMAC_SECRET = "whsec_" + "dGVzdC1zZWNyZXQtZm9yLWludGVncmF0aW9uLWh1Yg=="
+OTHER_SECRET = "whsec_" + "YW5vdGhlci1zZWNyZXQtZm9yLWludGVncmF0aW9u"
+
+
+def contact_event(contact_id="C-1", name="Northside Clinic", **data):
+    return {
+        "type": "contact.upserted",
+        "timestamp": "2026-11-21T09:00:00Z",
+        "data": dict({"id": contact_id, "name": name}, **data),
+    }
+
+
+def signed_headers(body, secret=HMAC_SECRET, msg_id=None, timestamp=None):
+    """Standard Webhooks headers for ``body``, signed by the standardwebhooks library."""
+    msg_id = msg_id or f"msg_{uuid.uuid4().hex}"
+    timestamp = timestamp or datetime.now(UTC)
+    if isinstance(body, bytes):
+        body = body.decode()
+    return {
+        "Content-Type": "application/json",
+        "webhook-id": msg_id,
+        "webhook-timestamp": str(int(timestamp.timestamp())),
+        "webhook-signature": Webhook(secret).sign(msg_id, timestamp, body),
+    }
+
+
+class IntegrationHubCase:
+    """Factories shared by the hub's tests (mixed into Odoo test cases)."""
+
+    @classmethod
+    def _setup_hub(cls):
+        cls.env = cls.env(context=dict(cls.env.context, tracking_disable=True))
+        cls.contact_type = cls.env.ref("integration_hub.integration_event_type_contact_upserted")
+        cls.backend = cls._create_backend()
+        cls.endpoint = cls._create_endpoint(cls.backend)
+
+    @classmethod
+    def _create_backend(cls, **values):
+        return cls.env["integration.backend"].create(
+            dict(
+                {
+                    "name": "Test scheduling",
+                    "code": f"test-{uuid.uuid4().hex[:8]}",
+                    "system_type": "scheduling",
+                    "state": "active",
+                    "max_attempts": 3,
+                    "backoff_schedule": "10, 60",
+                },
+                **values,
+            )
+        )
+
+    @classmethod
+    def _create_endpoint(cls, backend, secret=HMAC_SECRET, scheme="v1", **values):
+        endpoint = cls.env["integration.endpoint"].create(
+            dict(
+                {
+                    "name": "Test contacts",
+                    "backend_id": backend.id,
+                    "event_type_ids": [(6, 0, cls.contact_type.ids)],
+                },
+                **values,
+            )
+        )
+        if secret:
+            cls.env["integration.endpoint.secret"].create(
+                {"endpoint_id": endpoint.id, "scheme": scheme, "secret": secret}
+            )
+        return endpoint
+
+    @classmethod
+    def _create_message(cls, event=None, endpoint=None):
+        """A stored, queued inbound message, as the webhook controller leaves it."""
+        endpoint = endpoint or cls.endpoint
+        event = event or contact_event()
+        body = json.dumps(event)
+        message = cls.env["integration.message"].create(
+            {
+                "backend_id": endpoint.backend_id.id,
+                "endpoint_id": endpoint.id,
+                "event_type": event["type"],
+                "event_type_id": cls.contact_type.id,
+                "sender_message_id": f"msg_{uuid.uuid4().hex}",
+                "payload": body,
+            }
+        )
+        message._enqueue()
+        return message
+
+    def _perform_job(self, message):
+        """Run the message's current job as the job runner would, in this transaction."""
+        job = Job.load(self.env, message.job_id.uuid)
+        job.set_started()
+        job.store()
+        result = job.perform()
+        job.set_done(result=result)
+        job.store()
+        message.invalidate_recordset()
+        return result
+
+    def _partners(self, external_id, backend=None):
+        bindings = self.env["integration.binding"].search(
+            [
+                ("backend_id", "=", (backend or self.backend).id),
+                ("res_model", "=", "res.partner"),
+                ("external_id", "=", external_id),
+            ]
+        )
+        return self.env["res.partner"].browse(bindings.mapped("res_id"))

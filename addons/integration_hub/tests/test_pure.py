@@ -1,0 +1,155 @@
+import base64
+import json
+import time
+from datetime import UTC, datetime
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from standardwebhooks.webhooks import Webhook
+
+from odoo.tests import BaseCase, tagged
+
+from .. import crypto, payload, retry, signatures
+from .common import HMAC_SECRET, OTHER_SECRET
+
+
+def ed25519_keys():
+    private = Ed25519PrivateKey.generate()
+    raw_private = private.private_bytes_raw()
+    raw_public = private.public_key().public_bytes_raw()
+    return (
+        "whsk_" + base64.b64encode(raw_private).decode(),
+        "whpk_" + base64.b64encode(raw_public).decode(),
+    )
+
+
+@tagged("post_install", "-at_install")
+class TestSignatures(BaseCase):
+    def test_verify_accepts_signature_made_by_standardwebhooks_library(self):
+        now = datetime.now(UTC)
+        header = Webhook(HMAC_SECRET).sign("msg_1", now, '{"a": 1}')
+        scheme, key = signatures.verify(
+            [("v1", OTHER_SECRET), ("v1", HMAC_SECRET)],
+            "msg_1",
+            str(int(now.timestamp())),
+            b'{"a": 1}',
+            header,
+        )
+        self.assertEqual((scheme, key), ("v1", HMAC_SECRET))
+
+    def test_our_hmac_signature_verifies_with_standardwebhooks_library(self):
+        timestamp = int(time.time())
+        header = signatures.sign_hmac(HMAC_SECRET, "msg_2", timestamp, b"{}")
+        Webhook(HMAC_SECRET).verify(
+            "{}",
+            {
+                "webhook-id": "msg_2",
+                "webhook-timestamp": str(timestamp),
+                "webhook-signature": header,
+            },
+        )
+
+    def test_verify_rejects_a_changed_body(self):
+        header = signatures.sign_hmac(HMAC_SECRET, "msg_3", 1, b'{"amount": "10"}')
+        with self.assertRaises(signatures.SignatureError):
+            signatures.verify([("v1", HMAC_SECRET)], "msg_3", "1", b'{"amount": "99"}', header)
+
+    def test_verify_accepts_any_of_several_signatures(self):
+        good = signatures.sign_hmac(HMAC_SECRET, "msg_4", 1, b"x")
+        bad = signatures.sign_hmac(OTHER_SECRET, "msg_4", 1, b"x")
+        signatures.verify([("v1", HMAC_SECRET)], "msg_4", "1", b"x", f"{bad} {good}")
+
+    def test_verify_ed25519(self):
+        private, public = ed25519_keys()
+        header = signatures.sign_ed25519(private, "msg_5", 7, b"body")
+        self.assertTrue(header.startswith("v1a,"))
+        self.assertEqual(
+            signatures.verify([("v1a", public)], "msg_5", "7", b"body", header), ("v1a", public)
+        )
+        with self.assertRaises(signatures.SignatureError):
+            signatures.verify([("v1a", public)], "msg_5", "7", b"other", header)
+
+    def test_verify_ignores_a_v1_signature_for_an_ed25519_key(self):
+        _private, public = ed25519_keys()
+        header = signatures.sign_hmac(HMAC_SECRET, "m", 1, b"b")
+        with self.assertRaises(signatures.SignatureError):
+            signatures.verify([("v1a", public)], "m", "1", b"b", header)
+
+    def test_verify_without_usable_signature_fails(self):
+        for header in ("", "v2,abc", "v1,not-base64!"):
+            with self.subTest(header=header), self.assertRaises(signatures.SignatureError):
+                signatures.verify([("v1", HMAC_SECRET)], "m", "1", b"b", header)
+
+    def test_check_timestamp_tolerance(self):
+        self.assertEqual(signatures.check_timestamp("1000", 300, now=1200), 1000)
+        with self.assertRaisesRegex(ValueError, "older"):
+            signatures.check_timestamp("600", 300, now=1000)
+        with self.assertRaisesRegex(ValueError, "ahead"):
+            signatures.check_timestamp("1400", 300, now=1000)
+        with self.assertRaisesRegex(ValueError, "Unix timestamp"):
+            signatures.check_timestamp("yesterday", 300, now=1000)
+
+    def test_check_key(self):
+        signatures.check_key("v1", HMAC_SECRET)
+        with self.assertRaises(ValueError):
+            signatures.check_key("v1", "whsec_c2hvcnQ=")
+        with self.assertRaises(ValueError):
+            signatures.check_key("v1a", HMAC_SECRET)
+
+
+@tagged("post_install", "-at_install")
+class TestPayload(BaseCase):
+    def test_parse_envelope(self):
+        envelope = payload.parse_envelope(b'{"type": "t", "timestamp": "x", "data": {"id": "1"}}')
+        self.assertEqual(envelope["data"], {"id": "1"})
+
+    def test_refusals_have_stable_codes(self):
+        cases = {
+            b"{not json": "malformed_json",
+            b"\xff\xfe": "malformed_json",
+            b"[1, 2]": "invalid_envelope",
+            b'{"data": {}}': "invalid_envelope",
+            b'{"type": "t", "data": []}': "invalid_envelope",
+            b'{"type": "t", "data": {}, "timestamp": 5}': "invalid_envelope",
+            b'{"type": "t", "data": {"a": ' + b"[" * 40 + b"]" * 40 + b"}}": "payload_too_complex",
+            b"[" * 100_000 + b"]" * 100_000: "payload_too_complex",
+            json.dumps(
+                {"type": "t", "data": {"a": list(range(10_001))}}
+            ).encode(): "payload_too_complex",
+        }
+        for body, code in cases.items():
+            with self.subTest(body=body[:40]), self.assertRaises(payload.PayloadError) as caught:
+                payload.parse_envelope(body)
+            self.assertEqual(caught.exception.code, code)
+
+    def test_limits_are_inclusive(self):
+        nested = {"type": "t", "data": {}}
+        node = nested["data"]
+        for _level in range(30):  # envelope + data + 30 = 32 levels
+            node["n"] = {}
+            node = node["n"]
+        payload.parse_envelope(json.dumps(nested).encode())
+        payload.parse_envelope(json.dumps({"type": "t", "data": {"a": [0] * 10_000}}).encode())
+
+
+@tagged("post_install", "-at_install")
+class TestRetryAndCrypto(BaseCase):
+    def test_backoff_schedule(self):
+        self.assertEqual(retry.parse_schedule(" 10, 60,300 "), [10, 60, 300])
+        self.assertEqual(
+            [retry.delay_after(n, "10, 60, 300") for n in (1, 2, 3, 4, 9)], [10, 60, 300, 300, 300]
+        )
+        for text in ("", "10, soon", "-5"):
+            with self.subTest(text=text), self.assertRaises(ValueError):
+                retry.parse_schedule(text)
+
+    def test_encryption_rotates_keys(self):
+        old, new = crypto.generate_key(), crypto.generate_key()
+        token = crypto.encrypt(old, "whsec_secret")
+        self.assertNotIn("secret", token)
+        self.assertEqual(crypto.decrypt(f"{new},{old}", token), "whsec_secret")
+        with self.assertRaises(crypto.EncryptionKeyError):
+            crypto.decrypt(new, token)
+        with self.assertRaisesRegex(crypto.EncryptionKeyError, "integration_hub_encryption_key"):
+            crypto.encrypt("", "x")
+        with self.assertRaises(crypto.EncryptionKeyError):
+            crypto.encrypt("not-a-fernet-key", "x")

@@ -1,0 +1,13 @@
+{
+    "name": "Integration Hub Demo",
+    "summary": "Demo backends, endpoints and keys for the Integration Hub (never in production)",
+    "version": "18.0.1.0.0",
+    "category": "Technical",
+    "author": "Healthcare Integration Hub contributors",
+    "website": "https://github.com/healthcare-integration-hub/odoo-integration-hub",
+    "license": "LGPL-3",
+    "development_status": "Alpha",
+    "depends": ["integration_hub"],
+    "demo": ["demo/integration_hub_demo.xml"],
+    "installable": True,
+}

@@ -1,0 +1,146 @@
+# Shared by setup/run and setup/test: prepares a machine idempotently.
+# Sourced, not executed. Every step says what is missing when it cannot go on.
+
+set -euo pipefail
+
+REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+ODOO_SRC="${ODOO_SRC:-/opt/odoo}"
+VENV="${VENV:-$REPO/.venv}"
+STATE_DIR="$REPO/.odoo"
+PY="$VENV/bin/python"
+QUEUE_JOB_VERSION="18.0.4.1.2.2"
+export PGHOST="${PGHOST:-127.0.0.1}" PGPORT="${PGPORT:-5432}"
+
+say() { printf '\033[1m[setup]\033[0m %s\n' "$*"; }
+die() { printf '\033[31m[setup] %s\033[0m\n' "$*" >&2; exit 1; }
+
+check_odoo_source() {
+    [ -f "$ODOO_SRC/odoo-bin" ] && [ -d "$ODOO_SRC/odoo/addons/base" ] || die \
+        "No Odoo 18.0 source tree at ODOO_SRC=$ODOO_SRC. Clone it (git clone --depth 1 -b 18.0 https://github.com/odoo/odoo \"\$ODOO_SRC\") or point ODOO_SRC at an existing checkout."
+    grep -q "18, 0" "$ODOO_SRC/odoo/release.py" || die "ODOO_SRC=$ODOO_SRC is not Odoo 18.0 (see its odoo/release.py)."
+}
+
+# pip, without the notes about this machine's missing local package folders.
+pip_quiet() { "$PY" -m pip -q "$@" 2> >(grep -v "^WARNING: Location" >&2); }
+
+python_env() {
+    local base
+    base="$(command -v python3.11 || command -v python3.12 || command -v python3 || true)"
+    [ -n "$base" ] || die "Python 3.11 or 3.12 is needed (apt-get install python3 python3-venv)."
+    "$base" -c 'import sys; sys.exit(sys.version_info[:2] not in ((3, 11), (3, 12)))' \
+        || die "$base is not Python 3.11 or 3.12, which Odoo 18.0 needs."
+    [ -x "$PY" ] || "$base" -m venv "$VENV" || die "Cannot create a virtualenv (apt-get install python3-venv)."
+    # Reinstall only when a requirements file changed since the last successful install.
+    local stamp="$VENV/.integration-hub-requirements" want
+    want="$(cat "$REPO/setup/requirements-odoo.txt" "$REPO/requirements.txt" | sha256sum | cut -d' ' -f1)-$QUEUE_JOB_VERSION"
+    if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
+        say "installing Python packages into $VENV"
+        pip_quiet install --upgrade pip wheel
+        pip_quiet install -r "$REPO/setup/requirements-odoo.txt" -r "$REPO/requirements.txt" \
+            || die "pip could not install the requirements (is PyPI reachable? see above)."
+        # queue_job declares a dependency on an 'odoo' distribution we take from ODOO_SRC instead.
+        pip_quiet install --no-deps "odoo-addon-queue_job==$QUEUE_JOB_VERSION" \
+            || die "pip could not install odoo-addon-queue_job==$QUEUE_JOB_VERSION."
+        echo "$want" > "$stamp"
+    fi
+    # Odoo importable from the venv (for the tests' tools), found through ODOO_SRC.
+    "$PY" -c 'import site; print(site.getsitepackages()[0])' | {
+        read -r site; echo "$ODOO_SRC" > "$site/odoo-src.pth"; }
+}
+
+queue_job_path() {
+    "$PY" - <<'PY'
+import site, os
+for path in site.getsitepackages():
+    candidate = os.path.join(path, "odoo", "addons")
+    if os.path.isdir(os.path.join(candidate, "queue_job")):
+        print(candidate)
+        break
+PY
+}
+
+ensure_postgres() {
+    if ! command -v pg_isready >/dev/null 2>&1; then
+        [ "$(id -u)" = 0 ] || die "PostgreSQL is not installed. As root: apt-get install -y postgresql, then run this again."
+        say "installing PostgreSQL from Debian"
+        apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null \
+            || die "apt-get could not install postgresql."
+    fi
+    if ! pg_isready -q -h "$PGHOST" -p "$PGPORT"; then
+        if [ "$(id -u)" = 0 ] && command -v pg_ctlcluster >/dev/null 2>&1; then
+            say "starting PostgreSQL"
+            local version
+            version="$(ls /etc/postgresql | sort -V | tail -1)"
+            pg_ctlcluster --skip-systemctl-redirect "$version" main start || true
+            for _ in $(seq 20); do pg_isready -q -h "$PGHOST" -p "$PGPORT" && break; sleep 0.5; done
+        fi
+        pg_isready -q -h "$PGHOST" -p "$PGPORT" || die \
+            "PostgreSQL is not answering at $PGHOST:$PGPORT. Start it (pg_ctlcluster 15 main start) or set PGHOST/PGPORT."
+    fi
+    # Odoo refuses to run as 'postgres': use the current user's role if it may create
+    # databases, else create a role 'odoo' through the postgres superuser.
+    export PGUSER="${PGUSER:-$(id -un)}"
+    [ "$PGUSER" != postgres ] || export PGUSER=odoo
+    local can
+    can="$(psql -d postgres -tAc "SELECT rolcreatedb OR rolsuper FROM pg_roles WHERE rolname = current_user" 2>/dev/null || true)"
+    if [ "$can" != t ]; then
+        say "creating PostgreSQL role $PGUSER (CREATEDB) through the postgres role"
+        psql -U postgres -d postgres -qc "DO \$\$BEGIN
+            IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '$PGUSER') THEN CREATE ROLE \"$PGUSER\" LOGIN; END IF;
+            ALTER ROLE \"$PGUSER\" CREATEDB; END\$\$" \
+            || die "Cannot connect as postgres to create role $PGUSER. As the postgres user run: createuser --createdb $PGUSER"
+    fi
+}
+
+# write_config FILE DBNAME HTTP_PORT WORKERS: an Odoo configuration for this checkout.
+write_config() {
+    local file="$1" db="$2" port="$3" workers="$4" key
+    mkdir -p "$STATE_DIR"
+    # The encryption key is generated once per checkout and kept: secrets stay readable.
+    if [ ! -s "$STATE_DIR/encryption.key" ]; then
+        "$PY" -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())' \
+            > "$STATE_DIR/encryption.key"
+        chmod 600 "$STATE_DIR/encryption.key"
+    fi
+    key="$(cat "$STATE_DIR/encryption.key")"
+    cat > "$file" <<CONF
+[options]
+addons_path = $ODOO_SRC/addons,$ODOO_SRC/odoo/addons,$(queue_job_path),$REPO/addons
+data_dir = $STATE_DIR/data
+db_host = $PGHOST
+db_port = $PGPORT
+db_user = $PGUSER
+db_password = False
+; One database and no dbfilter: webhook requests carry no session cookie, and with a
+; dbfilter Odoo opens a new PostgreSQL connection for each of them (see README).
+db_name = $db
+list_db = False
+http_interface = 127.0.0.1
+http_port = $port
+gevent_port = $((port + 3))
+workers = $workers
+max_cron_threads = 1
+server_wide_modules = base,web,queue_job
+proxy_mode = False
+log_level = info
+integration_hub_encryption_key = $key
+
+[queue_job]
+channels = root:2,root.integration:2
+scheme = http
+host = 127.0.0.1
+port = $port
+CONF
+}
+
+# addon_list: every addon of this repository, comma-separated.
+addon_list() {
+    find "$REPO/addons" -mindepth 2 -maxdepth 2 -name __manifest__.py -printf '%h\n' \
+        | xargs -n1 basename | sort | paste -sd, -
+}
+
+prepare() {
+    check_odoo_source
+    python_env
+    ensure_postgres
+}

@@ -1,0 +1,97 @@
+"""Demo traffic generator: signs sample events and sends them to a running Odoo.
+
+    .venv/bin/python setup/traffic.py --url http://localhost:8069 --count 20
+
+Each event is a sample from addons/integration_hub_demo/samples/events with fresh
+ids, signed with Standard Webhooks (the ``standardwebhooks`` library) like a real
+sender. Only sends to the URL given (default localhost).
+"""
+
+import argparse
+import concurrent.futures
+import copy
+import json
+import pathlib
+import time
+import uuid
+from datetime import UTC, datetime
+
+import requests
+from standardwebhooks.webhooks import Webhook
+
+SAMPLES = (
+    pathlib.Path(__file__).resolve().parent.parent / "addons/integration_hub_demo/samples/events"
+)
+DEMO_SECRET = "whsec_aW50ZWdyYXRpb24taHViLWRlbW8tc2VjcmV0LTIwMjY="
+# Demo endpoint token of each sample event type.
+ENDPOINT_OF_EVENT = {"contact.upserted": "demo-contacts"}
+
+
+def load_sample(event_type):
+    return json.loads((SAMPLES / f"{event_type}.json").read_text())
+
+
+def realistic(event, number):
+    """A copy of a sample with its own ids and times, as a live system would send."""
+    event = copy.deepcopy(event)
+    now = datetime.now(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+    event["timestamp"] = now
+    data = event["data"]
+    if "id" in data:
+        data["id"] = f"{data['id']}-{number}"
+    if "name" in data:
+        data["name"] = f"{data['name']} {number}"
+    if "updated_at" in data:
+        data["updated_at"] = now
+    return event
+
+
+def signed_request(secret, event, msg_id=None):
+    """(body, headers) of one event, signed with the standardwebhooks library."""
+    body = json.dumps(event)
+    msg_id = msg_id or f"msg_{uuid.uuid4().hex}"
+    timestamp = datetime.now(UTC)
+    signature = Webhook(secret).sign(msg_id, timestamp, body)
+    return body.encode(), {
+        "content-type": "application/json",
+        "webhook-id": msg_id,
+        "webhook-timestamp": str(int(timestamp.timestamp())),
+        "webhook-signature": signature,
+    }
+
+
+def send(url, token, secret, event, session=None):
+    body, headers = signed_request(secret, event)
+    started = time.perf_counter()
+    response = (session or requests).post(
+        f"{url.rstrip('/')}/integration/webhook/{token}", data=body, headers=headers, timeout=30
+    )
+    return response, time.perf_counter() - started
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--url", default="http://localhost:8069")
+    parser.add_argument("--event", default="contact.upserted", choices=sorted(ENDPOINT_OF_EVENT))
+    parser.add_argument("--token", help="endpoint URL token (default: the demo endpoint)")
+    parser.add_argument("--secret", default=DEMO_SECRET)
+    parser.add_argument("--count", type=int, default=1)
+    parser.add_argument("--concurrency", type=int, default=1)
+    args = parser.parse_args()
+    token = args.token or ENDPOINT_OF_EVENT[args.event]
+    sample = load_sample(args.event)
+
+    def one(number):
+        with requests.Session() as session:
+            response, _elapsed = send(
+                args.url, token, args.secret, realistic(sample, number), session
+            )
+            return response.status_code, response.text
+
+    with concurrent.futures.ThreadPoolExecutor(args.concurrency) as pool:
+        for status, text in pool.map(one, range(1, args.count + 1)):
+            print(status, text)
+
+
+if __name__ == "__main__":
+    main()
