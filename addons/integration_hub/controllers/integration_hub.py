@@ -1,7 +1,6 @@
 import json
 import logging
 
-from psycopg2 import IntegrityError, errorcodes
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from odoo import fields, http
@@ -9,6 +8,7 @@ from odoo.http import request
 
 from .. import payload as payload_lib
 from .. import signatures
+from ..models.integration_event_type import validation_errors
 
 _logger = logging.getLogger(__name__)
 # Security events go to their own logger so that monitors can follow them alone.
@@ -54,24 +54,32 @@ class IntegrationHubController(http.Controller):
     )
     def webhook(self, token, **_params):
         """Verify, store and queue one inbound event, then acknowledge it."""
-        env = request.env(user=request.env.ref("integration_hub.user_integration_hub").id, su=True)
-        endpoint = env["integration.endpoint"]
+        endpoints = request.env["integration.endpoint"].sudo()
+        env = request.env(user=endpoints._webhook_uid(), su=True)
+        endpoints = endpoints.with_env(env)
+        profile = None
         try:
             if request.httprequest.method != "POST":
                 raise WebhookError(
                     405, "method_not_allowed", "Send events with POST.", {"Allow": "POST"}
                 )
-            endpoint = self._find_endpoint(env, token)
-            status, body = self._receive(endpoint)
+            ids = endpoints._find_live_ids(token)
+            if not ids:
+                _security_logger.info(
+                    "webhook for an unknown token from %s", request.httprequest.remote_addr
+                )
+                raise WebhookError(404, "unknown_endpoint", "No active endpoint has this URL.")
+            profile = endpoints._webhook_profile(ids.endpoint_id)
+            status, body = self._receive(env, profile, ids)
         except WebhookError as error:
-            if endpoint:
-                endpoint._count_request(authenticated=False)
+            if profile:
+                endpoints.browse(profile.endpoint_id)._count_request(authenticated=False)
             if error.status in (401, 403, 409):
                 _security_logger.warning(
                     "webhook refused: %s %s endpoint=%s remote=%s",
                     error.status,
                     error.code,
-                    endpoint.id or "-",
+                    profile.endpoint_id if profile else "-",
                     request.httprequest.remote_addr,
                 )
             return _json(
@@ -79,79 +87,60 @@ class IntegrationHubController(http.Controller):
             )
         return _json(status, body)
 
-    def _find_endpoint(self, env, token):
-        endpoint = env["integration.endpoint"].search(
-            [("token", "=", token), ("backend_id.state", "in", ("active", "paused"))], limit=1
-        )
-        if not endpoint:
-            _security_logger.info(
-                "webhook for an unknown token from %s", request.httprequest.remote_addr
-            )
-            raise WebhookError(404, "unknown_endpoint", "No active endpoint has this URL.")
-        return endpoint
-
-    def _receive(self, endpoint):
+    def _receive(self, env, profile, ids):
         httprequest = request.httprequest
-        if not endpoint._allows_address(httprequest.remote_addr):
+        if not profile.allows_address(httprequest.remote_addr):
             raise WebhookError(403, "ip_not_allowed", "This address may not call this endpoint.")
-        if not endpoint._accepts_content_type(httprequest.headers.get("Content-Type")):
+        if not profile.accepts_content_type(httprequest.headers.get("Content-Type")):
             raise WebhookError(
-                415, "unsupported_content_type", f"Send the body as {endpoint.content_types}."
+                415,
+                "unsupported_content_type",
+                f"Send the body as {', '.join(sorted(profile.content_types))}.",
             )
-        body = self._read_body(endpoint)
-        msg_id, _timestamp = self._authenticate(endpoint, body)
-        existing = endpoint.env["integration.message"].search(
-            [("endpoint_id", "=", endpoint.id), ("sender_message_id", "=", msg_id)], limit=1
-        )
-        if existing:
-            return self._answer_repeat(existing, body)
+        body = self._read_body(profile.max_body_bytes)
+        msg_id = self._authenticate(profile, body)
         try:
             envelope = payload_lib.parse_envelope(body)
         except payload_lib.PayloadError as error:
             raise WebhookError(400, error.code, str(error)) from error
-        limit = endpoint.rate_limit_per_minute
-        if endpoint._count_request(authenticated=True) > limit > 0:
+        limit = profile.rate_limit_per_minute
+        endpoint = env["integration.endpoint"].browse(profile.endpoint_id)
+        if limit and endpoint._count_request(authenticated=True) > limit:
             raise WebhookError(
                 429, "rate_limited", f"Over {limit} requests a minute.", {"Retry-After": "60"}
             )
-        event_type = endpoint.event_type_ids.filtered(lambda t: t.code == envelope["type"])
-        if event_type:
-            errors = event_type._validation_errors(envelope["data"])
+        event_type_id, validator = profile.event_types.get(envelope["type"], (None, None))
+        if validator:
+            errors = validation_errors(validator, envelope["data"])
             if errors:
                 raise WebhookError(400, "invalid_data", "; ".join(errors[:10]))
+        event_type = bool(event_type_id)
+        headers = httprequest.headers
         values = {
+            "id": ids.message_id,
+            "job_id": ids.job_id if event_type else None,
             "direction": "in",
-            "backend_id": endpoint.backend_id.id,
-            "endpoint_id": endpoint.id,
+            "backend_id": profile.backend_id,
+            "endpoint_id": profile.endpoint_id,
+            "company_id": profile.company_id,
             "event_type": envelope["type"],
-            "event_type_id": event_type.id,
+            "event_type_id": event_type_id,
             "sender_message_id": msg_id,
-            "correlation_id": httprequest.headers.get("X-Correlation-ID") or msg_id,
+            "correlation_id": headers.get("X-Correlation-ID") or msg_id,
             "payload": body.decode(),
             "payload_sha256": payload_lib.sha256(body),
-            "headers": json.dumps(
-                {
-                    name: httprequest.headers[name]
-                    for name in STORED_HEADERS
-                    if name in httprequest.headers
-                }
-            ),
-            "state": "received" if event_type else "ignored",
+            "headers": json.dumps({h: headers[h] for h in STORED_HEADERS if h in headers}),
+            "state": "queued" if event_type else "ignored",
+            "attempt_count": 0,
+            "duplicate_count": 0,
         }
-        try:
-            with endpoint.env.cr.savepoint():
-                message = endpoint.env["integration.message"].create(values)
-        except IntegrityError as error:
-            if error.pgcode != errorcodes.UNIQUE_VIOLATION:
-                raise
-            # A concurrent request with the same webhook-id won the race: answer as a repeat.
-            return self._answer_concurrent_repeat(endpoint, msg_id, values["payload_sha256"])
-        if event_type:
-            message._enqueue()
-        return 202, {"id": message.id, "status": message.state}
+        # The job's company is the message's: set it rather than read it from the user.
+        messages = env["integration.message"].with_context(allowed_company_ids=[profile.company_id])
+        if not messages._store_inbound(values, channel=event_type_id and profile.channel):
+            return self._answer_repeat(env, profile, msg_id, values["payload_sha256"])
+        return 202, {"id": ids.message_id, "status": values["state"]}
 
-    def _read_body(self, endpoint):
-        limit = endpoint.max_body_bytes
+    def _read_body(self, limit):
         httprequest = request.httprequest
         if httprequest.content_length is not None and httprequest.content_length > limit:
             raise WebhookError(413, "payload_too_large", f"The body exceeds {limit} bytes.")
@@ -164,7 +153,7 @@ class IntegrationHubController(http.Controller):
                 413, "payload_too_large", f"The body exceeds {limit} bytes."
             ) from error
 
-    def _authenticate(self, endpoint, body):
+    def _authenticate(self, profile, body):
         headers = request.httprequest.headers
         msg_id = headers.get("webhook-id")
         timestamp = headers.get("webhook-timestamp")
@@ -179,49 +168,36 @@ class IntegrationHubController(http.Controller):
             raise WebhookError(
                 400, "invalid_webhook_id", "webhook-id is longer than 255 characters."
             )
+        keys = profile.usable_keys(fields.Datetime.now())
         try:
-            signatures.verify(endpoint._verification_keys(), msg_id, timestamp, body, signature)
+            signatures.verify(keys, msg_id, timestamp, body, signature)
         except signatures.SignatureError as error:
             raise WebhookError(401, "invalid_signature", str(error)) from error
         try:
-            value = signatures.check_timestamp(timestamp, endpoint.timestamp_tolerance)
+            signatures.check_timestamp(timestamp, profile.timestamp_tolerance)
         except ValueError as error:
             code = "future_timestamp" if "ahead" in str(error) else "stale_timestamp"
             raise WebhookError(400, code, str(error)) from error
-        return msg_id, value
+        return msg_id
 
-    def _answer_repeat(self, message, body):
-        if message.payload_sha256 != payload_lib.sha256(body):
-            _security_logger.warning(
-                "webhook-id %s reused with a different body on endpoint %s (message %s)",
-                message.sender_message_id,
-                message.endpoint_id.id,
-                message.id,
-            )
-            raise WebhookError(
-                409, "webhook_id_conflict", "This webhook-id was already used for another body."
-            )
-        message.env.cr.execute(
-            "UPDATE integration_message SET duplicate_count = COALESCE(duplicate_count, 0) + 1 "
-            "WHERE id = %s",
-            (message.id,),
+    def _answer_repeat(self, env, profile, msg_id, sha256):
+        env.cr.execute(
+            """UPDATE integration_message SET duplicate_count = duplicate_count + 1
+                WHERE endpoint_id = %s AND sender_message_id = %s AND payload_sha256 = %s
+            RETURNING id""",
+            (profile.endpoint_id, msg_id, sha256),
         )
-        return 200, {"id": message.id, "status": "duplicate"}
-
-    def _answer_concurrent_repeat(self, endpoint, msg_id, sha256):
-        # The winner committed after this transaction's snapshot: read it afresh.
-        with endpoint.env.registry.cursor() as cr:
-            cr.execute(
-                "SELECT id, payload_sha256 FROM integration_message "
-                "WHERE endpoint_id = %s AND sender_message_id = %s",
-                (endpoint.id, msg_id),
+        row = env.cr.fetchone()
+        if not row:
+            _security_logger.warning(
+                "webhook-id %s reused with a different body on endpoint %s",
+                msg_id,
+                profile.endpoint_id,
             )
-            message_id, stored_sha256 = cr.fetchone()
-        if stored_sha256 != sha256:
             raise WebhookError(
                 409, "webhook_id_conflict", "This webhook-id was already used for another body."
             )
-        return 200, {"id": message_id, "status": "duplicate"}
+        return 200, {"id": row[0], "status": "duplicate"}
 
     @http.route(
         "/integration/health", type="http", auth="none", methods=["GET"], save_session=False

@@ -109,6 +109,14 @@ class IntegrationBackend(models.Model):
         ),
     ]
 
+    def write(self, vals):
+        self.env.registry.clear_cache()  # webhook profiles are cached per worker
+        return super().write(vals)
+
+    def unlink(self):
+        self.env.registry.clear_cache()
+        return super().unlink()
+
     @api.constrains("backoff_schedule")
     def _check_backoff_schedule(self):
         for backend in self:

@@ -1,8 +1,9 @@
 import ipaddress
 import logging
 import secrets as token_generator
+from typing import NamedTuple
 
-from odoo import api, fields, models
+from odoo import api, fields, models, tools
 from odoo.exceptions import ValidationError
 from odoo.tools import SQL
 
@@ -17,6 +18,43 @@ def _parse_networks(text):
         for part in (text or "").replace("\n", ",").split(",")
         if part.strip()
     ]
+
+
+class WebhookIds(NamedTuple):
+    endpoint_id: int
+    message_id: int
+    job_id: int
+
+
+class WebhookProfile(NamedTuple):
+    """What the webhook controller needs of an endpoint, cached per worker process."""
+
+    endpoint_id: int
+    backend_id: int
+    company_id: int
+    channel: str
+    content_types: frozenset
+    networks: tuple
+    max_body_bytes: int
+    timestamp_tolerance: int
+    rate_limit_per_minute: int
+    keys: tuple  # ((scheme, key, expire_date or None), ...), decrypted
+    event_types: dict  # code -> (integration.event.type id, compiled schema validator)
+
+    def accepts_content_type(self, content_type):
+        return (content_type or "").split(";")[0].strip().lower() in self.content_types
+
+    def allows_address(self, address):
+        if not self.networks:
+            return True
+        try:
+            ip = ipaddress.ip_address(address)
+        except ValueError:
+            return False
+        return any(ip in network for network in self.networks)
+
+    def usable_keys(self, now):
+        return [(scheme, key) for scheme, key, expire in self.keys if not expire or expire > now]
 
 
 class IntegrationEndpoint(models.Model):
@@ -131,29 +169,68 @@ class IntegrationEndpoint(models.Model):
                     self.env._("The URL token must hold at least 8 letters, digits, '-' or '_'.")
                 )
 
-    def _accepts_content_type(self, content_type):
-        mimetype = (content_type or "").split(";")[0].strip().lower()
-        accepted = {part.strip().lower() for part in self.content_types.split(",")}
-        return mimetype in accepted
+    @api.model
+    def _find_live_ids(self, token):
+        """Ids for a webhook to the active endpoint with ``token``, or None.
 
-    def _allows_address(self, address):
-        networks = _parse_networks(self.ip_allowlist)
-        if not networks:
-            return True
-        try:
-            ip = ipaddress.ip_address(address)
-        except ValueError:
-            return False
-        return any(ip in network for network in networks)
+        Besides the endpoint's id, the ids its message and job will take, drawn from
+        their sequences in the same round trip (a refused request leaves a gap).
+        """
+        self.env.cr.execute(
+            """SELECT e.id, nextval('integration_message_id_seq'), nextval('queue_job_id_seq')
+                 FROM integration_endpoint e
+                 JOIN integration_backend b ON b.id = e.backend_id
+                WHERE e.token = %s AND e.active AND b.active AND b.state IN ('active', 'paused')""",
+            (token,),
+        )
+        row = self.env.cr.fetchone()
+        return WebhookIds(*row) if row else None
 
-    def _verification_keys(self):
-        """``[(scheme, key)]`` of the endpoint's usable keys, decrypted."""
-        now = fields.Datetime.now()
-        return [
-            (secret.scheme, secret._decrypted())
-            for secret in self.sudo().secret_ids
-            if secret.active and (not secret.expire_date or secret.expire_date > now)
-        ]
+    @api.model
+    @tools.ormcache()
+    def _webhook_uid(self):
+        """The technical user inbound webhooks and their jobs run as."""
+        return self.env.ref("integration_hub.user_integration_hub").id
+
+    @tools.ormcache("endpoint_id")
+    def _webhook_profile(self, endpoint_id):
+        """The endpoint's configuration as plain values, kept until any of it changes."""
+        endpoint = self.sudo().browse(endpoint_id)
+        return WebhookProfile(
+            endpoint_id=endpoint.id,
+            backend_id=endpoint.backend_id.id,
+            company_id=endpoint.company_id.id,
+            channel=endpoint.backend_id.channel_id.complete_name or "root.integration",
+            content_types=frozenset(
+                part.strip().lower() for part in endpoint.content_types.split(",")
+            ),
+            networks=tuple(_parse_networks(endpoint.ip_allowlist)),
+            max_body_bytes=endpoint.max_body_bytes,
+            timestamp_tolerance=endpoint.timestamp_tolerance,
+            rate_limit_per_minute=endpoint.rate_limit_per_minute,
+            keys=tuple(
+                (secret.scheme, secret._decrypted(), secret.expire_date)
+                for secret in endpoint.secret_ids
+                if secret.active
+            ),
+            event_types={
+                event_type.code: (event_type.id, event_type._validator())
+                for event_type in endpoint.event_type_ids
+            },
+        )
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        self.env.registry.clear_cache()
+        return super().create(vals_list)
+
+    def write(self, vals):
+        self.env.registry.clear_cache()  # the webhook profiles of every worker
+        return super().write(vals)
+
+    def unlink(self):
+        self.env.registry.clear_cache()
+        return super().unlink()
 
     def _count_request(self, authenticated):
         """Count a request in this minute's window; return the window's authenticated requests.
@@ -162,17 +239,22 @@ class IntegrationEndpoint(models.Model):
         every worker and server add up instead of failing to serialize.
         """
         column = SQL.identifier("requests" if authenticated else "rejected")
+        # A test cursor is a savepoint, whose isolation is its transaction's.
+        isolation = SQL(
+            ""
+            if self.env.registry.in_test_mode()
+            else "SET TRANSACTION ISOLATION LEVEL READ COMMITTED;"
+        )
         with self.env.registry.cursor() as cr:
-            if not self.env.registry.in_test_mode():  # a test cursor is a savepoint
-                cr.execute("SET TRANSACTION ISOLATION LEVEL READ COMMITTED")
             cr.execute(
                 SQL(
-                    """INSERT INTO integration_endpoint_stat AS s
+                    """%(isolation)s INSERT INTO integration_endpoint_stat AS s
                            (endpoint_id, window_start, %(col)s)
                        VALUES (%(id)s, date_trunc('minute', now() at time zone 'utc'), 1)
                        ON CONFLICT (endpoint_id, window_start)
                        DO UPDATE SET %(col)s = s.%(col)s + 1
                        RETURNING s.requests""",
+                    isolation=isolation,
                     col=column,
                     id=self.id,
                 )

@@ -34,6 +34,19 @@ class IntegrationEndpointSecret(models.Model):
         string="Accept until", help="Rotation: the key stops being accepted after this."
     )
 
+    @api.model_create_multi
+    def create(self, vals_list):
+        self.env.registry.clear_cache()  # webhook profiles are cached per worker
+        return super().create(vals_list)
+
+    def write(self, vals):
+        self.env.registry.clear_cache()
+        return super().write(vals)
+
+    def unlink(self):
+        self.env.registry.clear_cache()
+        return super().unlink()
+
     def _compute_secret(self):
         self.secret = False
 

@@ -5,8 +5,13 @@ import jsonschema
 from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 
-# Compiled validators per process, keyed by event type id and last write.
-_VALIDATORS = {}
+
+def validation_errors(validator, data):
+    """Readable messages of what in ``data`` breaks the schema of ``validator``."""
+    return [
+        f"{'/'.join(str(p) for p in error.absolute_path) or 'data'}: {error.message}"
+        for error in sorted(validator.iter_errors(data), key=lambda e: list(e.absolute_path))
+    ]
 
 
 class IntegrationEventType(models.Model):
@@ -37,6 +42,14 @@ class IntegrationEventType(models.Model):
 
     _sql_constraints = [("code_uniq", "unique(code)", "This event type already exists.")]
 
+    def write(self, vals):
+        self.env.registry.clear_cache()  # webhook profiles are cached per worker
+        return super().write(vals)
+
+    def unlink(self):
+        self.env.registry.clear_cache()
+        return super().unlink()
+
     @api.constrains("schema_json")
     def _check_schema_json(self):
         for event_type in self:
@@ -63,18 +76,9 @@ class IntegrationEventType(models.Model):
                     )
                 )
 
-    def _validation_errors(self, data):
-        """Readable messages of what in ``data`` breaks this type's schema."""
+    def _validator(self):
         self.ensure_one()
-        key = (self.id, self.write_date)
-        validator = _VALIDATORS.get(key)
-        if validator is None:
-            validator = jsonschema.Draft202012Validator(json.loads(self.schema_json))
-            _VALIDATORS[key] = validator
-        return [
-            f"{'/'.join(str(p) for p in error.absolute_path) or 'data'}: {error.message}"
-            for error in sorted(validator.iter_errors(data), key=lambda e: list(e.absolute_path))
-        ]
+        return jsonschema.Draft202012Validator(json.loads(self.schema_json))
 
     def _handler(self):
         self.ensure_one()

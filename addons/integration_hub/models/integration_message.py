@@ -6,8 +6,10 @@ from datetime import timedelta
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError
+from odoo.tools import SQL
 
 from odoo.addons.queue_job.exception import RetryableJobError
+from odoo.addons.queue_job.job import Job
 
 from ..retry import delay_after
 
@@ -36,7 +38,7 @@ class IntegrationMessage(models.Model):
     _description = "Integration Message"
     _order = "id desc"
 
-    name = fields.Char(compute="_compute_name", store=True)
+    name = fields.Char(compute="_compute_name")
     direction = fields.Selection(
         [("in", "Inbound"), ("out", "Outbound")], required=True, default="in", readonly=True
     )
@@ -124,16 +126,20 @@ class IntegrationMessage(models.Model):
 
     # Life cycle --------------------------------------------------------------
 
+    def _job_options(self, channel=None, eta=None):
+        """Options of this message's processing job, for with_delay() and Job()."""
+        self.ensure_one()
+        return {
+            "channel": channel or self.backend_id.channel_id.complete_name,
+            "eta": eta,
+            "identity_key": f"integration.message,{self.id},process",
+        }
+
     def _enqueue(self, eta=None):
         """Queue one processing job per message on its backend's channel."""
         for message in self:
-            job = message.with_delay(
-                channel=message.backend_id.channel_id.complete_name,
-                eta=eta,
-                identity_key=f"integration.message,{message.id},process",
-                description=f"Process {message.name}",
-            )._job_process()
-            # A job with the same identity key already waiting is returned as a record.
+            job = message.with_delay(**message._job_options(eta=eta))._job_process()
+            # A job already waiting with the same identity key comes back as a record.
             job_record = job if isinstance(job, models.BaseModel) else job.db_record()
             message.write(
                 {
@@ -142,6 +148,52 @@ class IntegrationMessage(models.Model):
                     "next_attempt_date": eta,
                 }
             )
+
+    @api.model
+    def _store_inbound(self, values, channel=None):
+        """Store an inbound message and, when ``channel`` is given, its queued job.
+
+        The webhook's hot path: message, job and the link between them are written
+        by one INSERT statement, on the unique constraint that deduplicates across
+        workers, instead of the ORM's several queries. ``values["id"]`` comes from
+        the sequence. Returns False when the endpoint already has this sender id;
+        a concurrent request still holding that id makes PostgreSQL raise a
+        serialization failure, and Odoo then replays the request, which finds it.
+        """
+        columns = [*values, "create_uid", "write_uid", "create_date", "write_date"]
+        params = [*values.values(), self.env.uid, self.env.uid]
+        now = "now() at time zone 'utc'"
+        message_sql = SQL(
+            "INSERT INTO integration_message (%s) VALUES (%s, %s, %s) "
+            "ON CONFLICT (endpoint_id, sender_message_id) DO NOTHING RETURNING id",
+            SQL(", ").join(SQL.identifier(column) for column in columns),
+            SQL(", ").join(SQL("%s", param) for param in params),
+            SQL(now),
+            SQL(now),
+        )
+        if not channel:
+            self.env.cr.execute(message_sql)
+            return bool(self.env.cr.fetchone())
+        message = self.browse(values["id"])
+        job = Job(message._job_process, **message._job_options(channel=channel))
+        job_model = self.env["queue.job"]
+        job_values = job._store_values(create=True)
+        job_values["id"] = values["job_id"]
+        self.env.cr.execute(
+            SQL(
+                "WITH message AS (%s) INSERT INTO queue_job (%s) SELECT %s FROM message "
+                "RETURNING id",
+                message_sql,
+                SQL(", ").join(SQL.identifier(name) for name in job_values),
+                SQL(", ").join(
+                    SQL("%s", job_model._fields[name].convert_to_column_insert(value, job_model))
+                    if name != "id"
+                    else SQL("%s", value)
+                    for name, value in job_values.items()
+                ),
+            )
+        )
+        return bool(self.env.cr.fetchone())
 
     def _job_process(self):
         """Process integration message"""

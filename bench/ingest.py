@@ -1,0 +1,262 @@
+"""Driven by bench/ingest: runs the server, the load (wrk) and prints the figures."""
+
+import argparse
+import configparser
+import contextlib
+import json
+import os
+import pathlib
+import re
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+
+import requests
+
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent.parent / "setup"))
+import traffic
+
+CONNECTIONS = 16
+THREADS = 2
+# Each wrk thread replays its own file of pre-signed requests, so every webhook-id is new.
+WRK_SCRIPT = """
+local counter = 0
+local requests = {}
+local index = 0
+function setup(thread)
+    thread:set("tid", counter)
+    counter = counter + 1
+end
+function init(args)
+    if args[1] == nil then return end
+    for line in io.lines(args[1] .. "." .. tid) do
+        local msg_id, timestamp, signature, body =
+            line:match("([^\\t]*)\\t([^\\t]*)\\t([^\\t]*)\\t(.*)")
+        requests[#requests + 1] = wrk.format("POST", nil, {
+            ["Content-Type"] = "application/json",
+            ["webhook-id"] = msg_id,
+            ["webhook-timestamp"] = timestamp,
+            ["webhook-signature"] = signature,
+        }, body)
+    end
+end
+function request()
+    if #requests == 0 then return wrk.request() end
+    index = index % #requests + 1
+    return requests[index]
+end
+"""
+
+
+def start_server(config_path, job_runner):
+    config = configparser.ConfigParser(interpolation=None)
+    config.read(config_path)
+    config["options"]["server_wide_modules"] = "base,web,queue_job" if job_runner else "base,web"
+    config["options"]["max_cron_threads"] = "0"
+    config["options"]["log_level"] = "warn"
+    handle, path = tempfile.mkstemp(suffix=".conf")
+    with os.fdopen(handle, "w") as file:
+        config.write(file)
+    url = f"http://127.0.0.1:{config['options']['http_port']}"
+    process = subprocess.Popen(
+        [sys.executable, "odoo-bin", "-c", path],
+        cwd=os.environ["ODOO_SRC"],
+        start_new_session=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        with contextlib.suppress(requests.ConnectionError):
+            if requests.get(f"{url}/web/health", timeout=2).status_code == 200:
+                return process, url, config["options"]["db_name"]
+        time.sleep(0.3)
+    os.killpg(process.pid, signal.SIGKILL)
+    raise RuntimeError("Odoo did not start")
+
+
+def rpc(url, db, model, method, *args):
+    payload = {
+        "jsonrpc": "2.0",
+        "method": "call",
+        "params": {
+            "service": "object",
+            "method": "execute_kw",
+            "args": [db, 2, "admin", model, method, list(args)],
+        },
+    }
+    answer = requests.post(f"{url}/jsonrpc", json=payload, timeout=60).json()
+    if "error" in answer:
+        raise RuntimeError(json.dumps(answer["error"])[:1000])
+    return answer["result"]
+
+
+def native_webhook(url, db):
+    """An 'On webhook' automation that creates a partner from the payload's name."""
+    model_id = rpc(url, db, "ir.model", "search", [["model", "=", "res.partner"]])[0]
+    automation_id = rpc(
+        url,
+        db,
+        "base.automation",
+        "create",
+        {
+            "name": "Bench: create partner",
+            "model_id": model_id,
+            "trigger": "on_webhook",
+            "record_getter": "model.env.company.partner_id",
+            "action_server_ids": [
+                [
+                    0,
+                    0,
+                    {
+                        "name": "Create partner",
+                        "model_id": model_id,
+                        "state": "code",
+                        "code": "env['res.partner'].create({'name': payload.get('name')})",
+                    },
+                ]
+            ],
+        },
+    )
+    return rpc(url, db, "base.automation", "read", [automation_id], ["url"])[0]["url"]
+
+
+def bench_endpoint(url, db):
+    """An endpoint like the demo one, with a rate limit high enough not to refuse."""
+    endpoint_id = rpc(url, db, "integration.endpoint", "search", [["token", "=", "demo-contacts"]])
+    rpc(url, db, "integration.endpoint", "write", endpoint_id, {"rate_limit_per_minute": 10**7})
+    return "demo-contacts"
+
+
+def write_signed_requests(directory, count_per_thread):
+    sample = traffic.load_sample("contact.upserted")
+    base = str(directory / "requests")
+    for thread in range(THREADS):
+        with open(f"{base}.{thread}", "w") as file:
+            for number in range(count_per_thread):
+                event = traffic.realistic(sample, f"{thread}-{number}-{uuid.uuid4().hex[:6]}")
+                body, headers = traffic.signed_request(traffic.DEMO_SECRET, event)
+                file.write(
+                    "\t".join(
+                        (
+                            headers["webhook-id"],
+                            headers["webhook-timestamp"],
+                            headers["webhook-signature"],
+                            body.decode(),
+                        )
+                    )
+                    + "\n"
+                )
+    return base
+
+
+def run_wrk(url, seconds, script, script_args=(), body=None):
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as lua:
+        lua.write(script)
+        if body is not None:
+            lua.write(
+                f'\nwrk.method = "POST"\nwrk.body = {json.dumps(json.dumps(body))}\n'
+                'wrk.headers["Content-Type"] = "application/json"\n'
+            )
+    command = [
+        "wrk",
+        f"-t{THREADS}",
+        f"-c{CONNECTIONS}",
+        f"-d{seconds}s",
+        "--latency",
+        "-s",
+        lua.name,
+        url,
+    ]
+    if script_args:
+        command += ["--", *script_args]
+    output = subprocess.run(command, capture_output=True, text=True, check=True).stdout
+    os.unlink(lua.name)
+    return parse_wrk(output)
+
+
+def parse_wrk(output):
+    def millis(text):
+        value, unit = re.match(r"([\d.]+)(us|ms|s)", text).groups()
+        return float(value) * {"us": 0.001, "ms": 1, "s": 1000}[unit]
+
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))
+    p50 = millis(re.search(r"\s50%\s+(\S+)", output).group(1))
+    p99 = millis(re.search(r"\s99%\s+(\S+)", output).group(1))
+    non_2xx = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", output)
+    errors = re.search(r"Socket errors:.*", output)
+    return {
+        "rps": rps,
+        "p50": p50,
+        "p99": p99,
+        "non_2xx": int(non_2xx.group(1)) if non_2xx else 0,
+        "errors": errors.group(0) if errors else "",
+    }
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--config", required=True)
+    parser.add_argument("--seconds", type=int, default=15)
+    args = parser.parse_args()
+    # The job runner is off while measuring intake: the jobs wait, as in a burst.
+    process, url, db = start_server(args.config, job_runner=False)
+    try:
+        hook_url = native_webhook(url, db)
+        token = bench_endpoint(url, db)
+        results = {}
+        with tempfile.TemporaryDirectory() as tmp:
+            base = write_signed_requests(pathlib.Path(tmp), count_per_thread=3000 * args.seconds)
+            cases = [
+                (
+                    "cheapest route /web/webclient/version_info",
+                    f"{url}/web/webclient/version_info",
+                    (),
+                    {"jsonrpc": "2.0", "method": "call", "params": {}},
+                ),
+                (
+                    "native webhook (base_automation, creates a partner)",
+                    hook_url,
+                    (),
+                    {"name": "Bench partner"},
+                ),
+                (
+                    "signed webhook /integration/webhook (stored + job queued)",
+                    f"{url}/integration/webhook/{token}",
+                    (base,),
+                    None,
+                ),
+            ]
+            for label, target, script_args, body in cases:
+                run_wrk(target, 3, WRK_SCRIPT if script_args else "", script_args, body)  # warm-up
+                results[label] = run_wrk(
+                    target, args.seconds, WRK_SCRIPT if script_args else "", script_args, body
+                )
+                r = results[label]
+                print(
+                    f"{label}: {r['rps']:.0f} req/s, p50 {r['p50']:.1f} ms, p99 {r['p99']:.1f} ms"
+                    f"{', non-2xx ' + str(r['non_2xx']) if r['non_2xx'] else ''} {r['errors']}",
+                    flush=True,
+                )
+        stored = rpc(url, db, "integration.message", "search_count", [])
+        print(f"messages stored: {stored}")
+    finally:
+        os.killpg(process.pid, signal.SIGTERM)
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            process.wait(20)
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+    cheapest, native, ours = results.values()
+    print(
+        f"ingest: {ours['rps']:.0f} webhooks/s accepted, p50 {ours['p50']:.1f} ms, "
+        f"p99 {ours['p99']:.1f} ms at {CONNECTIONS} connections"
+    )
+    print(f"ratio vs cheapest route: {ours['rps'] / cheapest['rps']:.2f}x (target >= 0.5x)")
+    print(f"ratio vs native webhook: {ours['rps'] / native['rps']:.2f}x (target >= 3x)")
+
+
+if __name__ == "__main__":
+    main()
