@@ -63,17 +63,17 @@ class IntegrationHubController(http.Controller):
                 raise WebhookError(
                     405, "method_not_allowed", "Send events with POST.", {"Allow": "POST"}
                 )
-            ids = endpoints._find_live_ids(token)
-            if not ids:
+            endpoint_id = endpoints._live_endpoint_ids().get(token)
+            if not endpoint_id:
                 _security_logger.info(
                     "webhook for an unknown token from %s", request.httprequest.remote_addr
                 )
                 raise WebhookError(404, "unknown_endpoint", "No active endpoint has this URL.")
-            profile = endpoints._webhook_profile(ids.endpoint_id)
-            status, body = self._receive(env, profile, ids)
+            profile = endpoints._webhook_profile(endpoint_id)
+            status, body = self._receive(env, profile)
         except WebhookError as error:
             if profile:
-                endpoints.browse(profile.endpoint_id)._count_request(authenticated=False)
+                endpoints.browse(profile.endpoint_id)._count_rejected()
             if error.status in (401, 403, 409):
                 _security_logger.warning(
                     "webhook refused: %s %s endpoint=%s remote=%s",
@@ -87,7 +87,7 @@ class IntegrationHubController(http.Controller):
             )
         return _json(status, body)
 
-    def _receive(self, env, profile, ids):
+    def _receive(self, env, profile):
         httprequest = request.httprequest
         if not profile.allows_address(httprequest.remote_addr):
             raise WebhookError(403, "ip_not_allowed", "This address may not call this endpoint.")
@@ -104,8 +104,8 @@ class IntegrationHubController(http.Controller):
         except payload_lib.PayloadError as error:
             raise WebhookError(400, error.code, str(error)) from error
         limit = profile.rate_limit_per_minute
-        endpoint = env["integration.endpoint"].browse(profile.endpoint_id)
-        if limit and endpoint._count_request(authenticated=True) > limit:
+        ids = env["integration.endpoint"].browse(profile.endpoint_id)._admit_request()
+        if limit and ids.requests_this_minute > limit:
             raise WebhookError(
                 429, "rate_limited", f"Over {limit} requests a minute.", {"Retry-After": "60"}
             )

@@ -1,9 +1,14 @@
+import contextlib
 import ipaddress
 import logging
+import os
 import secrets as token_generator
+import threading
 from typing import NamedTuple
 
-from odoo import api, fields, models, tools
+import psycopg2
+
+from odoo import api, fields, models, sql_db, tools
 from odoo.exceptions import ValidationError
 from odoo.tools import SQL
 
@@ -20,8 +25,39 @@ def _parse_networks(text):
     ]
 
 
-class WebhookIds(NamedTuple):
-    endpoint_id: int
+_counter_connections = {}
+
+
+@contextlib.contextmanager
+def _counter_cursor(dbname):
+    """A cursor on this thread's own connection for request counters.
+
+    Autocommit, READ COMMITTED and no wait for the disk flush: each count is one
+    round trip, and a count lost in a database crash is harmless (messages are
+    committed with the request, durably). The connection is kept for the next
+    request, unlike Odoo's pooled cursors that are reset each time.
+    """
+    key = (dbname, os.getpid(), threading.get_ident())
+    connection = _counter_connections.get(key)
+    if connection is None or connection.closed:
+        connection = psycopg2.connect(**sql_db.connection_info_for(dbname)[1])
+        connection.autocommit = True
+        with connection.cursor() as cr:
+            cr.execute(
+                "SET SESSION CHARACTERISTICS AS TRANSACTION ISOLATION LEVEL READ COMMITTED;"
+                "SET synchronous_commit TO OFF"
+            )
+        _counter_connections[key] = connection
+    try:
+        with connection.cursor() as cr:
+            yield cr
+    except psycopg2.Error:
+        connection.close()  # reconnect on the next request
+        raise
+
+
+class WebhookTicket(NamedTuple):
+    requests_this_minute: int
     message_id: int
     job_id: int
 
@@ -170,21 +206,18 @@ class IntegrationEndpoint(models.Model):
                 )
 
     @api.model
-    def _find_live_ids(self, token):
-        """Ids for a webhook to the active endpoint with ``token``, or None.
+    @tools.ormcache()
+    def _live_endpoint_ids(self):
+        """{URL token: endpoint id} of the endpoints that receive webhooks.
 
-        Besides the endpoint's id, the ids its message and job will take, drawn from
-        their sequences in the same round trip (a refused request leaves a gap).
+        Kept until an endpoint or backend changes; an unknown token costs no query.
         """
         self.env.cr.execute(
-            """SELECT e.id, nextval('integration_message_id_seq'), nextval('queue_job_id_seq')
-                 FROM integration_endpoint e
+            """SELECT e.token, e.id FROM integration_endpoint e
                  JOIN integration_backend b ON b.id = e.backend_id
-                WHERE e.token = %s AND e.active AND b.active AND b.state IN ('active', 'paused')""",
-            (token,),
+                WHERE e.active AND b.active AND b.state IN ('active', 'paused')"""
         )
-        row = self.env.cr.fetchone()
-        return WebhookIds(*row) if row else None
+        return dict(self.env.cr.fetchall())
 
     @api.model
     @tools.ormcache()
@@ -232,34 +265,47 @@ class IntegrationEndpoint(models.Model):
         self.env.registry.clear_cache()
         return super().unlink()
 
-    def _count_request(self, authenticated):
-        """Count a request in this minute's window; return the window's authenticated requests.
+    def _admit_request(self):
+        """Count an authenticated request and draw the ids of its message and job.
 
-        Runs in its own READ COMMITTED transaction so that concurrent requests on
-        every worker and server add up instead of failing to serialize.
+        One round trip: (authenticated requests in this minute, message id, job id).
+        A refused or duplicate request leaves a gap in the sequences.
         """
-        column = SQL.identifier("requests" if authenticated else "rejected")
-        # A test cursor is a savepoint, whose isolation is its transaction's.
-        isolation = SQL(
-            ""
-            if self.env.registry.in_test_mode()
-            else "SET TRANSACTION ISOLATION LEVEL READ COMMITTED;"
-        )
-        with self.env.registry.cursor() as cr:
-            cr.execute(
-                SQL(
-                    """%(isolation)s INSERT INTO integration_endpoint_stat AS s
-                           (endpoint_id, window_start, %(col)s)
-                       VALUES (%(id)s, date_trunc('minute', now() at time zone 'utc'), 1)
-                       ON CONFLICT (endpoint_id, window_start)
-                       DO UPDATE SET %(col)s = s.%(col)s + 1
-                       RETURNING s.requests""",
-                    isolation=isolation,
-                    col=column,
-                    id=self.id,
-                )
+        return WebhookTicket(
+            *self._count(
+                "requests",
+                "SELECT s.requests, nextval('integration_message_id_seq'), "
+                "nextval('queue_job_id_seq') FROM s",
             )
-            return cr.fetchone()[0]
+        )
+
+    def _count_rejected(self):
+        self._count("rejected", "SELECT s.rejected FROM s")
+
+    def _count(self, column, select):
+        """Add one to ``column`` of this minute's window, then run ``select`` on it.
+
+        The counters are shared by every worker and server through PostgreSQL, and
+        kept outside the request's transaction (see _counter_cursor) so that
+        concurrent increments wait for each other instead of failing to serialize.
+        """
+        query = SQL(
+            """WITH s AS (
+                   INSERT INTO integration_endpoint_stat AS s (endpoint_id, window_start, %(col)s)
+                   VALUES (%(id)s, date_trunc('minute', now() at time zone 'utc'), 1)
+                   ON CONFLICT (endpoint_id, window_start) DO UPDATE SET %(col)s = s.%(col)s + 1
+                   RETURNING s.requests, s.rejected)
+               %(select)s""",
+            col=SQL.identifier(column),
+            id=self.id,
+            select=SQL(select),
+        )
+        if self.env.registry.in_test_mode():  # tests see one transaction: stay inside it
+            self.env.cr.execute(query)
+            return self.env.cr.fetchone()
+        with _counter_cursor(self.env.cr.dbname) as cr:
+            cr.execute(query.code, query.params)
+            return cr.fetchone()
 
     def _gc_request_stats(self, days=30):
         self.env.cr.execute(

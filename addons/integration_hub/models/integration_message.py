@@ -1,3 +1,4 @@
+import functools
 import json
 import logging
 import time
@@ -6,7 +7,6 @@ from datetime import timedelta
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError
-from odoo.tools import SQL
 
 from odoo.addons.queue_job.exception import RetryableJobError
 from odoo.addons.queue_job.job import Job
@@ -33,6 +33,24 @@ CANCELLABLE_STATES = ("received", "queued", "retrying", "exception", "dead", "ig
 PAUSED_BACKEND_RECHECK = 300
 
 
+@functools.lru_cache(maxsize=16)
+def _inbound_insert_sql(columns, job_columns):
+    """Text of the statement that stores an inbound message (and its job, if any)."""
+    message_sql = (
+        f"INSERT INTO integration_message ({', '.join(columns)}, create_date, write_date) "
+        f"VALUES ({', '.join(['%s'] * len(columns))}, "
+        "now() at time zone 'utc', now() at time zone 'utc') "
+        "ON CONFLICT (endpoint_id, sender_message_id) DO NOTHING RETURNING id"
+    )
+    if not job_columns:
+        return message_sql
+    return (
+        f"WITH message AS ({message_sql}) "
+        f"INSERT INTO queue_job ({', '.join(job_columns)}) "
+        f"SELECT {', '.join(['%s'] * len(job_columns))} FROM message RETURNING id"
+    )
+
+
 class IntegrationMessage(models.Model):
     _name = "integration.message"
     _description = "Integration Message"
@@ -44,8 +62,8 @@ class IntegrationMessage(models.Model):
     )
     backend_id = fields.Many2one("integration.backend", required=True, readonly=True, index=True)
     endpoint_id = fields.Many2one("integration.endpoint", readonly=True, ondelete="restrict")
-    company_id = fields.Many2one(related="backend_id.company_id", store=True, index=True)
-    event_type = fields.Char(required=True, readonly=True, index=True)
+    company_id = fields.Many2one(related="backend_id.company_id", store=True)
+    event_type = fields.Char(required=True, readonly=True)
     event_type_id = fields.Many2one(
         "integration.event.type", string="Registered event type", readonly=True
     )
@@ -85,13 +103,6 @@ class IntegrationMessage(models.Model):
             "This endpoint already received a message with this id.",
         ),
     ]
-
-    def init(self):
-        # The per-endpoint rate of accepted messages is read from this index.
-        self.env.cr.execute(
-            "CREATE INDEX IF NOT EXISTS integration_message_endpoint_create_idx "
-            "ON integration_message (endpoint_id, create_date)"
-        )
 
     @api.depends("event_type", "sender_message_id")
     def _compute_name(self):
@@ -160,39 +171,21 @@ class IntegrationMessage(models.Model):
         a concurrent request still holding that id makes PostgreSQL raise a
         serialization failure, and Odoo then replays the request, which finds it.
         """
-        columns = [*values, "create_uid", "write_uid", "create_date", "write_date"]
-        params = [*values.values(), self.env.uid, self.env.uid]
-        now = "now() at time zone 'utc'"
-        message_sql = SQL(
-            "INSERT INTO integration_message (%s) VALUES (%s, %s, %s) "
-            "ON CONFLICT (endpoint_id, sender_message_id) DO NOTHING RETURNING id",
-            SQL(", ").join(SQL.identifier(column) for column in columns),
-            SQL(", ").join(SQL("%s", param) for param in params),
-            SQL(now),
-            SQL(now),
-        )
-        if not channel:
-            self.env.cr.execute(message_sql)
-            return bool(self.env.cr.fetchone())
-        message = self.browse(values["id"])
-        job = Job(message._job_process, **message._job_options(channel=channel))
-        job_model = self.env["queue.job"]
-        job_values = job._store_values(create=True)
-        job_values["id"] = values["job_id"]
-        self.env.cr.execute(
-            SQL(
-                "WITH message AS (%s) INSERT INTO queue_job (%s) SELECT %s FROM message "
-                "RETURNING id",
-                message_sql,
-                SQL(", ").join(SQL.identifier(name) for name in job_values),
-                SQL(", ").join(
-                    SQL("%s", job_model._fields[name].convert_to_column_insert(value, job_model))
-                    if name != "id"
-                    else SQL("%s", value)
-                    for name, value in job_values.items()
-                ),
+        values = dict(values, create_uid=self.env.uid, write_uid=self.env.uid)
+        params = list(values.values())
+        job_columns = ()
+        if channel:
+            message = self.browse(values["id"])
+            job = Job(message._job_process, **message._job_options(channel=channel))
+            job_values = job._store_values(create=True)
+            job_model = self.env["queue.job"]
+            job_columns = ("id", *job_values)  # queue.job keeps no create/write log
+            params.append(values["job_id"])
+            params.extend(
+                job_model._fields[name].convert_to_column_insert(value, job_model)
+                for name, value in job_values.items()
             )
-        )
+        self.env.cr.execute(_inbound_insert_sql(tuple(values), job_columns), params)
         return bool(self.env.cr.fetchone())
 
     def _job_process(self):
