@@ -25,20 +25,23 @@ def _parse_networks(text):
     ]
 
 
-_counter_connections = {}
+# Idle counter connections per (database, process): never shared across a fork.
+_counter_idle = {}
+_counter_lock = threading.Lock()
 
 
 @contextlib.contextmanager
 def _counter_cursor(dbname):
-    """A cursor on this thread's own connection for request counters.
+    """A cursor on a connection kept for request counters.
 
     Autocommit, READ COMMITTED and no wait for the disk flush: each count is one
     round trip, and a count lost in a database crash is harmless (messages are
-    committed with the request, durably). The connection is kept for the next
-    request, unlike Odoo's pooled cursors that are reset each time.
+    committed with the request, durably). Connections are kept idle between
+    requests, as many as requests ever counted at once in this process.
     """
-    key = (dbname, os.getpid(), threading.get_ident())
-    connection = _counter_connections.get(key)
+    with _counter_lock:
+        idle = _counter_idle.setdefault((dbname, os.getpid()), [])
+        connection = idle.pop() if idle else None
     if connection is None or connection.closed:
         connection = psycopg2.connect(**sql_db.connection_info_for(dbname)[1])
         connection.autocommit = True
@@ -47,13 +50,14 @@ def _counter_cursor(dbname):
                 "SET SESSION CHARACTERISTICS AS TRANSACTION ISOLATION LEVEL READ COMMITTED;"
                 "SET synchronous_commit TO OFF"
             )
-        _counter_connections[key] = connection
     try:
         with connection.cursor() as cr:
             yield cr
     except psycopg2.Error:
-        connection.close()  # reconnect on the next request
+        connection.close()  # a new one next time
         raise
+    with _counter_lock:
+        idle.append(connection)
 
 
 class WebhookTicket(NamedTuple):
@@ -109,7 +113,7 @@ class IntegrationEndpoint(models.Model):
         default=lambda self: token_generator.token_urlsafe(24),
         help="Last part of the webhook URL. Generated unguessable; change it to revoke the URL.",
     )
-    url = fields.Char(compute="_compute_url")
+    url = fields.Char(string="Webhook URL", compute="_compute_url")
     event_type_ids = fields.Many2many(
         "integration.event.type",
         string="Accepted event types",
@@ -133,9 +137,15 @@ class IntegrationEndpoint(models.Model):
     rate_limit_per_minute = fields.Integer(
         default=600, help="Accepted requests per minute; 0 for no limit."
     )
-    rejected_count_24h = fields.Integer(compute="_compute_request_stats", string="Rejected (24 h)")
+    rejected_count_24h = fields.Integer(
+        compute="_compute_request_stats",
+        string="Refused requests",
+        help="Requests refused in the last 24 hours (bad signature, stale, too large…).",
+    )
     request_count_24h = fields.Integer(
-        compute="_compute_request_stats", string="Authenticated requests (24 h)"
+        compute="_compute_request_stats",
+        string="Authenticated requests",
+        help="Correctly signed requests in the last 24 hours.",
     )
 
     _sql_constraints = [
