@@ -119,6 +119,7 @@ class IntegrationHubController(http.Controller):
         values = {
             "id": ids.message_id,
             "job_id": ids.job_id if event_type else None,
+            "job_state": "pending" if event_type else None,
             "direction": "in",
             "backend_id": profile.backend_id,
             "endpoint_id": profile.endpoint_id,

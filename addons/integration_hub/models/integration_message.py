@@ -271,8 +271,12 @@ class IntegrationMessage(models.Model):
         queue_job marks a job failed when its worker died too often; the message
         must not stay queued for ever.
         """
+        # The job's own state: queue_job changes some states in SQL, past the ORM.
         stuck = self.search(
-            [("state", "in", ("queued", "retrying")), ("job_state", "in", ("failed", "cancelled"))]
+            [
+                ("state", "in", ("queued", "retrying")),
+                ("job_id.state", "in", ("failed", "cancelled")),
+            ]
         )
         for message in stuck:
             message.write(
@@ -281,7 +285,7 @@ class IntegrationMessage(models.Model):
                     "next_attempt_date": False,
                     "last_error": self.env._(
                         "Its job ended %(state)s: %(error)s",
-                        state=message.job_state,
+                        state=message.job_id.state,
                         error=message.job_id.exc_message or message.job_id.exc_name or "-",
                     ),
                 }

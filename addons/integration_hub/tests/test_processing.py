@@ -227,8 +227,13 @@ class TestProcessing(IntegrationHubCase, TransactionCase):
 
     def test_message_whose_job_failed_is_marked_dead_by_the_cron(self):
         message = self._create_message()
-        message.job_id.write({"state": "failed", "exc_name": "JobFoundDead"})
-        self.assertEqual(message.job_state, "failed")
+        # As queue_job's runner does for a job whose worker died too often: in SQL.
+        self.env.flush_all()
+        self.env.cr.execute(
+            "UPDATE queue_job SET state = 'failed', exc_name = 'JobFoundDead' WHERE id = %s",
+            (message.job_id.id,),
+        )
+        self.env.invalidate_all()
         self.env["integration.message"]._cron_reconcile_jobs()
         self.assertEqual(message.state, "dead")
         self.assertIn("JobFoundDead", message.last_error)

@@ -44,6 +44,7 @@ class TestWebhook(IntegrationHubCase, HttpCase):
         self.assertEqual(message.event_type_id, self.contact_type)
         self.assertEqual(message.sender_message_id, json.loads(message.headers)["webhook-id"])
         self.assertEqual(message.job_id.state, "pending")
+        self.assertEqual(message.job_state, "pending")
         self.assertEqual(message.job_id.channel, self.backend.channel_id.complete_name)
         self.assertEqual(
             message.job_id.records, message, "the job takes the message, not its payload"
