@@ -2,21 +2,17 @@
 
 import argparse
 import configparser
-import contextlib
 import json
 import os
 import pathlib
 import re
-import signal
 import subprocess
 import sys
 import tempfile
-import time
 import uuid
 
-import requests
-
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent.parent / "setup"))
+import live_odoo
 import traffic
 
 CONNECTIONS = 16
@@ -51,55 +47,10 @@ end
 """
 
 
-def start_server(config_path, job_runner):
-    config = configparser.ConfigParser(interpolation=None)
-    config.read(config_path)
-    config["options"]["server_wide_modules"] = "base,web,queue_job" if job_runner else "base,web"
-    config["options"]["max_cron_threads"] = "0"
-    config["options"]["log_level"] = "warn"
-    handle, path = tempfile.mkstemp(suffix=".conf")
-    with os.fdopen(handle, "w") as file:
-        config.write(file)
-    url = f"http://127.0.0.1:{config['options']['http_port']}"
-    process = subprocess.Popen(
-        [sys.executable, "odoo-bin", "-c", path],
-        cwd=os.environ["ODOO_SRC"],
-        start_new_session=True,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        with contextlib.suppress(requests.ConnectionError):
-            if requests.get(f"{url}/web/health", timeout=2).status_code == 200:
-                return process, url, config["options"]["db_name"]
-        time.sleep(0.3)
-    os.killpg(process.pid, signal.SIGKILL)
-    raise RuntimeError("Odoo did not start")
-
-
-def rpc(url, db, model, method, *args):
-    payload = {
-        "jsonrpc": "2.0",
-        "method": "call",
-        "params": {
-            "service": "object",
-            "method": "execute_kw",
-            "args": [db, 2, "admin", model, method, list(args)],
-        },
-    }
-    answer = requests.post(f"{url}/jsonrpc", json=payload, timeout=60).json()
-    if "error" in answer:
-        raise RuntimeError(json.dumps(answer["error"])[:1000])
-    return answer["result"]
-
-
-def native_webhook(url, db):
+def native_webhook(server):
     """An 'On webhook' automation that creates a partner from the payload's name."""
-    model_id = rpc(url, db, "ir.model", "search", [["model", "=", "res.partner"]])[0]
-    automation_id = rpc(
-        url,
-        db,
+    model_id = server.rpc("ir.model", "search", [["model", "=", "res.partner"]])[0]
+    automation_id = server.rpc(
         "base.automation",
         "create",
         {
@@ -121,13 +72,13 @@ def native_webhook(url, db):
             ],
         },
     )
-    return rpc(url, db, "base.automation", "read", [automation_id], ["url"])[0]["url"]
+    return server.rpc("base.automation", "read", [automation_id], ["url"])[0]["url"]
 
 
-def bench_endpoint(url, db):
+def bench_endpoint(server):
     """An endpoint like the demo one, with a rate limit high enough not to refuse."""
-    endpoint_id = rpc(url, db, "integration.endpoint", "search", [["token", "=", "demo-contacts"]])
-    rpc(url, db, "integration.endpoint", "write", endpoint_id, {"rate_limit_per_minute": 10**7})
+    endpoint_id = server.rpc("integration.endpoint", "search", [["token", "=", "demo-contacts"]])
+    server.rpc("integration.endpoint", "write", endpoint_id, {"rate_limit_per_minute": 10**7})
     return "demo-contacts"
 
 
@@ -202,18 +153,22 @@ def main():
     parser.add_argument("--config", required=True)
     parser.add_argument("--seconds", type=int, default=15)
     args = parser.parse_args()
-    # The job runner is off while measuring intake: the jobs wait, as in a burst.
-    process, url, db = start_server(args.config, job_runner=False)
-    try:
-        hook_url = native_webhook(url, db)
-        token = bench_endpoint(url, db)
-        results = {}
-        with tempfile.TemporaryDirectory() as tmp:
+    config = configparser.ConfigParser(interpolation=None)
+    config.read(args.config)
+    results = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        # The job runner is off while measuring intake: the jobs wait, as in a burst.
+        server = live_odoo.OdooServer(
+            args.config, config["options"]["db_name"], tmp, workers=2, job_runner=False
+        ).start()
+        try:
+            hook_url = native_webhook(server)
+            token = bench_endpoint(server)
             base = write_signed_requests(pathlib.Path(tmp), count_per_thread=3000 * args.seconds)
             cases = [
                 (
                     "cheapest route /web/webclient/version_info",
-                    f"{url}/web/webclient/version_info",
+                    f"{server.url}/web/webclient/version_info",
                     (),
                     {"jsonrpc": "2.0", "method": "call", "params": {}},
                 ),
@@ -225,30 +180,23 @@ def main():
                 ),
                 (
                     "signed webhook /integration/webhook (stored + job queued)",
-                    f"{url}/integration/webhook/{token}",
+                    f"{server.url}/integration/webhook/{token}",
                     (base,),
                     None,
                 ),
             ]
             for label, target, script_args, body in cases:
-                run_wrk(target, 3, WRK_SCRIPT if script_args else "", script_args, body)  # warm-up
-                results[label] = run_wrk(
-                    target, args.seconds, WRK_SCRIPT if script_args else "", script_args, body
-                )
-                r = results[label]
+                script = WRK_SCRIPT if script_args else ""
+                run_wrk(target, 3, script, script_args, body)  # warm-up
+                results[label] = r = run_wrk(target, args.seconds, script, script_args, body)
                 print(
                     f"{label}: {r['rps']:.0f} req/s, p50 {r['p50']:.1f} ms, p99 {r['p99']:.1f} ms"
                     f"{', non-2xx ' + str(r['non_2xx']) if r['non_2xx'] else ''} {r['errors']}",
                     flush=True,
                 )
-        stored = rpc(url, db, "integration.message", "search_count", [])
-        print(f"messages stored: {stored}")
-    finally:
-        os.killpg(process.pid, signal.SIGTERM)
-        with contextlib.suppress(subprocess.TimeoutExpired):
-            process.wait(20)
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGKILL)
+            print(f"messages stored: {server.rpc('integration.message', 'search_count', [])}")
+        finally:
+            server.stop()
     cheapest, native, ours = results.values()
     print(
         f"ingest: {ours['rps']:.0f} webhooks/s accepted, p50 {ours['p50']:.1f} ms, "

@@ -1,14 +1,13 @@
-from . import (
-    integration_backend,
-    integration_binding,
-    integration_code_map,
-    integration_domain,
-    integration_endpoint,
-    integration_endpoint_secret,
-    integration_event_type,
-    integration_exception,
-    integration_handler,
-    integration_handler_contact,
-    integration_message,
-    integration_message_attempt,
-)
+from . import integration_webhook_config_mixin
+from . import integration_domain
+from . import integration_backend
+from . import integration_endpoint
+from . import integration_endpoint_secret
+from . import integration_event_type
+from . import integration_message
+from . import integration_message_attempt
+from . import integration_binding
+from . import integration_code_map
+from . import integration_exception
+from . import integration_handler
+from . import integration_handler_contact

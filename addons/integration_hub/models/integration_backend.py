@@ -8,7 +8,7 @@ CHANNEL_PARENT = "root.integration"
 class IntegrationBackend(models.Model):
     _name = "integration.backend"
     _description = "Integration Backend"
-    _inherit = ["mail.thread"]
+    _inherit = ["mail.thread", "integration.webhook.config.mixin"]
     _order = "name"
 
     name = fields.Char(required=True, tracking=True)
@@ -108,14 +108,6 @@ class IntegrationBackend(models.Model):
             "A backend needs at least one attempt per message.",
         ),
     ]
-
-    def write(self, vals):
-        self.env.registry.clear_cache()  # webhook profiles are cached per worker
-        return super().write(vals)
-
-    def unlink(self):
-        self.env.registry.clear_cache()
-        return super().unlink()
 
     @api.constrains("backoff_schedule")
     def _check_backoff_schedule(self):

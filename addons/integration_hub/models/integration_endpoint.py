@@ -100,6 +100,7 @@ class WebhookProfile(NamedTuple):
 class IntegrationEndpoint(models.Model):
     _name = "integration.endpoint"
     _description = "Integration Inbound Endpoint"
+    _inherit = ["integration.webhook.config.mixin"]
     _order = "name"
 
     name = fields.Char(required=True)
@@ -261,19 +262,6 @@ class IntegrationEndpoint(models.Model):
                 for event_type in endpoint.event_type_ids
             },
         )
-
-    @api.model_create_multi
-    def create(self, vals_list):
-        self.env.registry.clear_cache()
-        return super().create(vals_list)
-
-    def write(self, vals):
-        self.env.registry.clear_cache()  # the webhook profiles of every worker
-        return super().write(vals)
-
-    def unlink(self):
-        self.env.registry.clear_cache()
-        return super().unlink()
 
     def _admit_request(self):
         """Count an authenticated request and draw the ids of its message and job.

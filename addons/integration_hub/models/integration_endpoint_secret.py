@@ -8,6 +8,7 @@ from .. import crypto, signatures
 class IntegrationEndpointSecret(models.Model):
     _name = "integration.endpoint.secret"
     _description = "Integration Endpoint Key"
+    _inherit = ["integration.webhook.config.mixin"]
     _order = "create_date desc, id desc"
 
     endpoint_id = fields.Many2one("integration.endpoint", required=True, ondelete="cascade")
@@ -33,19 +34,6 @@ class IntegrationEndpointSecret(models.Model):
     expire_date = fields.Datetime(
         string="Accept until", help="Rotation: the key stops being accepted after this."
     )
-
-    @api.model_create_multi
-    def create(self, vals_list):
-        self.env.registry.clear_cache()  # webhook profiles are cached per worker
-        return super().create(vals_list)
-
-    def write(self, vals):
-        self.env.registry.clear_cache()
-        return super().write(vals)
-
-    def unlink(self):
-        self.env.registry.clear_cache()
-        return super().unlink()
 
     def _compute_secret(self):
         self.secret = False

@@ -19,6 +19,7 @@ class IntegrationEventType(models.Model):
 
     _name = "integration.event.type"
     _description = "Integration Event Type"
+    _inherit = ["integration.webhook.config.mixin"]
     _order = "code"
     _rec_name = "code"
 
@@ -41,14 +42,6 @@ class IntegrationEventType(models.Model):
     active = fields.Boolean(default=True)
 
     _sql_constraints = [("code_uniq", "unique(code)", "This event type already exists.")]
-
-    def write(self, vals):
-        self.env.registry.clear_cache()  # webhook profiles are cached per worker
-        return super().write(vals)
-
-    def unlink(self):
-        self.env.registry.clear_cache()
-        return super().unlink()
 
     @api.constrains("schema_json")
     def _check_schema_json(self):

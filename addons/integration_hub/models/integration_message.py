@@ -33,6 +33,16 @@ CANCELLABLE_STATES = ("received", "queued", "retrying", "exception", "dead", "ig
 PAUSED_BACKEND_RECHECK = 300
 
 
+def _form_action(record):
+    return {
+        "type": "ir.actions.act_window",
+        "res_model": record._name,
+        "res_id": record.id,
+        "view_mode": "form",
+        "views": [(False, "form")],
+    }
+
+
 @functools.lru_cache(maxsize=16)
 def _inbound_insert_sql(columns, job_columns):
     """Text of the statement that stores an inbound message (and its job, if any)."""
@@ -342,27 +352,12 @@ class IntegrationMessage(models.Model):
 
     def action_view_job(self):
         self.ensure_one()
-        return {
-            "type": "ir.actions.act_window",
-            "res_model": "queue.job",
-            "res_id": self.job_id.id,
-            "view_mode": "form",
-        }
+        return _form_action(self.job_id)
 
     def action_open_result(self):
         self.ensure_one()
-        return {
-            "type": "ir.actions.act_window",
-            "res_model": self.result_model,
-            "res_id": self.result_res_id,
-            "view_mode": "form",
-        }
+        return _form_action(self.env[self.result_model].browse(self.result_res_id))
 
     def _related_action_message(self):
         """Related action of the processing jobs: open the message."""
-        return {
-            "type": "ir.actions.act_window",
-            "res_model": self._name,
-            "res_id": self.id,
-            "view_mode": "form",
-        }
+        return _form_action(self)

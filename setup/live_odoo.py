@@ -1,0 +1,105 @@
+"""A real Odoo server process for live tests and benchmarks, on 127.0.0.1 only.
+
+Started from a configuration written by setup/lib.sh, on a free port; stop() ends
+the server and every worker and job runner it forked (one process group).
+"""
+
+import configparser
+import contextlib
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import uuid
+
+import requests
+
+
+def free_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class OdooServer:
+    def __init__(self, config_template, db, workdir, workers=2, job_runner=True):
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.db = db
+        config = configparser.ConfigParser(interpolation=None)
+        config.read(config_template)
+        options = config["options"]
+        options.update(
+            {
+                "db_name": db,
+                "http_port": str(self.port),
+                "gevent_port": str(free_port()),
+                "workers": str(workers),
+                "max_cron_threads": "0",
+                "server_wide_modules": "base,web,queue_job" if job_runner else "base,web",
+                "log_level": "warn",
+                "logfile": os.path.join(workdir, f"odoo-{self.port}.log"),
+            }
+        )
+        config["queue_job"]["port"] = str(self.port)
+        self.conf = os.path.join(workdir, f"odoo-{self.port}.conf")
+        with open(self.conf, "w") as handle:
+            config.write(handle)
+        self.log = options["logfile"]
+        self.process = None
+
+    def start(self, timeout=60):
+        self.process = subprocess.Popen(
+            [os.environ.get("INTEGRATION_HUB_PYTHON", sys.executable), "odoo-bin", "-c", self.conf],
+            cwd=os.environ.get("ODOO_SRC", "/opt/odoo"),
+            start_new_session=True,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"Odoo exited at start; see {self.log}")
+            with contextlib.suppress(requests.ConnectionError):
+                if requests.get(f"{self.url}/web/health", timeout=2).status_code == 200:
+                    return self
+            time.sleep(0.3)
+        self.stop()
+        raise RuntimeError(f"Odoo did not answer within {timeout} s; see {self.log}")
+
+    def kill(self):
+        """Kill the whole server at once, as a crash or the OOM killer would."""
+        os.killpg(self.process.pid, signal.SIGKILL)
+        self.process.wait(10)
+
+    def stop(self):
+        if self.process is None:
+            return
+        if self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(20)
+            except subprocess.TimeoutExpired:
+                self.kill()
+        # Workers of a killed server may outlive it, in its process group.
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.process.pid, signal.SIGKILL)
+
+    def rpc(self, model, method, *args, **kwargs):
+        """Call a model method as the demo admin through JSON-RPC."""
+        payload = {
+            "jsonrpc": "2.0",
+            "method": "call",
+            "params": {
+                "service": "object",
+                "method": "execute_kw",
+                "args": [self.db, 2, "admin", model, method, list(args), kwargs],
+            },
+            "id": uuid.uuid4().hex,
+        }
+        answer = requests.post(f"{self.url}/jsonrpc", json=payload, timeout=60).json()
+        if "error" in answer:
+            raise RuntimeError(str(answer["error"])[:2000])
+        return answer["result"]
