@@ -72,7 +72,9 @@ def native_webhook(server):
             ],
         },
     )
-    return server.rpc("base.automation", "read", [automation_id], ["url"])[0]["url"]
+    uuid_ = server.rpc("base.automation", "read", [automation_id], ["webhook_uuid"])[0]
+    # Not the automation's own URL: it follows web.base.url, not this server.
+    return f"{server.url}/web/hook/{uuid_['webhook_uuid']}"
 
 
 def bench_endpoint(server):
