@@ -77,19 +77,35 @@ ensure_postgres() {
         pg_isready -q -h "$PGHOST" -p "$PGPORT" || die \
             "PostgreSQL is not answering at $PGHOST:$PGPORT. Start it (pg_ctlcluster 15 main start) or set PGHOST/PGPORT."
     fi
-    # Odoo refuses to run as 'postgres': use the current user's role if it may create
-    # databases, else create a role 'odoo' through the postgres superuser.
+    # Odoo refuses to run as 'postgres': use the current user's role, created with
+    # CREATEDB through the postgres superuser if it is missing or may not create databases.
     export PGUSER="${PGUSER:-$(id -un)}"
     [ "$PGUSER" != postgres ] || export PGUSER=odoo
-    local can
-    can="$(psql -d postgres -tAc "SELECT rolcreatedb OR rolsuper FROM pg_roles WHERE rolname = current_user" 2>/dev/null || true)"
-    if [ "$can" != t ]; then
+    if [ "$(pg_query "SELECT rolcreatedb OR rolsuper FROM pg_roles WHERE rolname = current_user")" != t ]; then
         say "creating PostgreSQL role $PGUSER (CREATEDB) through the postgres role"
-        psql -U postgres -d postgres -qc "DO \$\$BEGIN
+        local sql="DO \$\$BEGIN
             IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '$PGUSER') THEN CREATE ROLE \"$PGUSER\" LOGIN; END IF;
-            ALTER ROLE \"$PGUSER\" CREATEDB; END\$\$" \
-            || die "Cannot connect as postgres to create role $PGUSER. As the postgres user run: createuser --createdb $PGUSER"
+            ALTER ROLE \"$PGUSER\" CREATEDB; END\$\$"
+        # A fresh Debian install lets only the postgres OS user in, over the local socket.
+        if [ "$(id -u)" = 0 ] && command -v runuser >/dev/null 2>&1; then
+            runuser -u postgres -- env -u PGHOST -u PGUSER psql -d postgres -qc "$sql"
+        else
+            psql -U postgres -d postgres -qc "$sql"
+        fi || die "Cannot reach PostgreSQL as postgres to create role $PGUSER. As the postgres user run: createuser --createdb $PGUSER"
     fi
+    # TCP without a password is refused on a fresh install: the local socket then serves.
+    if ! psql -d postgres -tAc "SELECT 1" >/dev/null 2>&1; then
+        PGHOST="" psql -d postgres -tAc "SELECT 1" >/dev/null 2>&1 \
+            || die "PostgreSQL refuses role $PGUSER at $PGHOST:$PGPORT and on the local socket (check pg_hba.conf)."
+        say "using PostgreSQL's local socket (TCP at $PGHOST asks for a password)"
+        export PGHOST=""
+    fi
+}
+
+# pg_query SQL: the answer of the postgres database, empty when it cannot be asked.
+pg_query() {
+    psql -d postgres -tAc "$1" 2>/dev/null \
+        || PGHOST="" psql -d postgres -tAc "$1" 2>/dev/null || true
 }
 
 # write_config FILE DBNAME HTTP_PORT WORKERS: an Odoo configuration for this checkout.
