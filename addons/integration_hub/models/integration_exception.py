@@ -112,7 +112,9 @@ class IntegrationException(models.Model):
             exception.message_post(
                 body=self.env._("Retry requested by %(user)s.", user=self.env.user.name)
             )
-        self.message_id.action_replay()
+        # Integration users resolve exceptions without managing messages: the replay
+        # runs with elevated rights, still in their name (su keeps the user).
+        self.message_id.sudo().action_replay()
         return True
 
     def action_ignore(self):
@@ -125,5 +127,5 @@ class IntegrationException(models.Model):
                 "resolved_date": fields.Datetime.now(),
             }
         )
-        self.message_id.filtered(lambda m: m.state == "exception").action_cancel()
+        self.message_id.sudo().filtered(lambda m: m.state == "exception").action_cancel()
         return True

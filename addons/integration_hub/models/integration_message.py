@@ -15,10 +15,11 @@ from ..retry import delay_after
 
 _logger = logging.getLogger(__name__)
 
+# While its job runs, a message stays 'queued' (the job shows 'started'): a state
+# written inside the job's transaction would be seen by no one before its outcome.
 STATES = [
     ("received", "Received"),
     ("queued", "Queued"),
-    ("processing", "Processing"),
     ("retrying", "Retrying"),
     ("done", "Done"),
     ("exception", "Exception"),
@@ -64,6 +65,8 @@ def _inbound_insert_sql(columns, job_columns):
 class IntegrationMessage(models.Model):
     _name = "integration.message"
     _description = "Integration Message"
+    # The chatter keeps every change of state, with who made it (replay, cancel).
+    _inherit = ["mail.thread"]
     _order = "id desc"
 
     name = fields.Char(compute="_compute_name")
@@ -85,7 +88,9 @@ class IntegrationMessage(models.Model):
     payload_pretty = fields.Text(compute="_compute_payload_pretty", string="Payload")
     payload_sha256 = fields.Char(readonly=True)
     headers = fields.Text(readonly=True, help="Request headers, without credentials.")
-    state = fields.Selection(STATES, required=True, default="received", readonly=True, index=True)
+    state = fields.Selection(
+        STATES, required=True, default="received", readonly=True, index=True, tracking=True
+    )
     attempt_ids = fields.One2many("integration.message.attempt", "message_id", readonly=True)
     attempt_count = fields.Integer(readonly=True)
     next_attempt_date = fields.Datetime(readonly=True)
@@ -151,7 +156,8 @@ class IntegrationMessage(models.Model):
         """Options of this message's processing job, for with_delay() and Job()."""
         self.ensure_one()
         return {
-            "channel": channel or self.backend_id.channel_id.complete_name,
+            # Channels are queue_job's configuration, which integration users may not read.
+            "channel": channel or self.backend_id.sudo().channel_id.complete_name,
             "eta": eta,
             "identity_key": f"integration.message,{self.id},process",
         }
@@ -207,7 +213,6 @@ class IntegrationMessage(models.Model):
             raise RetryableJobError(
                 "The backend is paused.", seconds=PAUSED_BACKEND_RECHECK, ignore_retry=True
             )
-        self.state = "processing"
         started = time.monotonic()
         attempt_values = {
             "message_id": self.id,
@@ -340,12 +345,13 @@ class IntegrationMessage(models.Model):
         if not_cancellable:
             raise UserError(
                 self.env._(
-                    "Messages already done, processing or cancelled cannot be "
-                    "cancelled: %(names)s.",
+                    "Messages already done or cancelled cannot be cancelled: %(names)s.",
                     names=", ".join(not_cancellable.mapped("name")),
                 )
             )
-        pending_jobs = self.job_id.filtered(lambda j: j.state in ("pending", "wait_dependencies"))
+        pending_jobs = self.sudo().job_id.filtered(
+            lambda j: j.state in ("pending", "wait_dependencies")
+        )
         pending_jobs.button_cancelled()
         self.write({"state": "cancelled", "next_attempt_date": False})
         return True

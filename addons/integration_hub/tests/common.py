@@ -83,6 +83,10 @@ class IntegrationHubCase:
             )
         return endpoint
 
+    def _track_changes(self):
+        """Track changes from here on, as the UI does (the factories run without)."""
+        self.env = self.env(context=dict(self.env.context, tracking_disable=False))
+
     @classmethod
     def _create_message(cls, event=None, endpoint=None):
         """A stored, queued inbound message, as the webhook controller leaves it."""
@@ -110,8 +114,15 @@ class IntegrationHubCase:
         result = job.perform()
         job.set_done(result=result)
         job.store()
+        self._end_transaction()
         message.invalidate_recordset()
         return result
+
+    def _end_transaction(self):
+        """What a commit would run, without committing: flushes, then the precommit
+        hooks (the chatter's tracking of changes)."""
+        self.env.flush_all()
+        self.env.cr.flush()
 
     def _partners(self, external_id, backend=None):
         bindings = self.env["integration.binding"].search(

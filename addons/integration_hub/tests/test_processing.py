@@ -3,7 +3,7 @@ from datetime import timedelta
 
 from odoo import fields
 from odoo.exceptions import UserError
-from odoo.tests import TransactionCase, tagged
+from odoo.tests import TransactionCase, new_test_user, tagged
 
 from odoo.addons.queue_job.exception import RetryableJobError
 
@@ -211,6 +211,32 @@ class TestProcessing(IntegrationHubCase, TransactionCase):
         self.assertFalse(self._partners("C-10"))
         with self.assertRaises(UserError):
             message.action_cancel()
+
+    def test_every_state_change_is_kept_on_the_message_with_its_author(self):
+        self._track_changes()
+        message = self._create_message(contact_event("C-12", "Tracked", country_code="ZZ"))
+        message = message.with_env(self.env)
+        self._perform_job(message)
+        replayer = new_test_user(
+            self.env, "ih_replayer", groups="integration_hub.integration_hub_group_manager"
+        )
+        message.with_user(replayer).action_replay()
+        self._end_transaction()
+        message.with_user(replayer).action_cancel()
+        self._end_transaction()
+        changes = [
+            (
+                tracking.mail_message_id.author_id,
+                tracking.old_value_char,
+                tracking.new_value_char,
+            )
+            for tracking in message.message_ids.tracking_value_ids.sorted("id")
+        ]
+        self.assertEqual(
+            [(old, new) for _author, old, new in changes],
+            [("Queued", "Exception"), ("Exception", "Queued"), ("Queued", "Cancelled")],
+        )
+        self.assertEqual(changes[1][0], replayer.partner_id)
 
     def test_replay_refuses_pending_messages(self):
         message = self._create_message()

@@ -5,7 +5,7 @@ from odoo.tests import TransactionCase, new_test_user, tagged
 from odoo.tools import config
 
 from .. import crypto
-from .common import HMAC_SECRET, IntegrationHubCase
+from .common import HMAC_SECRET, IntegrationHubCase, contact_event
 
 
 @tagged("post_install", "-at_install")
@@ -50,6 +50,29 @@ class TestSecurity(IntegrationHubCase, TransactionCase):
     def test_outsider_cannot_read_messages(self):
         with self.assertRaises(AccessError):
             self.message.with_user(self.outsider).read(["payload"])
+
+    def test_integration_user_retries_and_ignores_from_exceptions(self):
+        self._track_changes()
+        for action, message_state in (("action_retry", "queued"), ("action_ignore", "cancelled")):
+            with self.subTest(action=action):
+                message = self._create_message(contact_event(f"U-{action}", "X", country_code="ZZ"))
+                message = message.with_env(self.env)
+                self._perform_job(message)
+                exception = message.exception_ids.with_user(self.user)
+                getattr(exception, action)()
+                self._end_transaction()
+                self.assertEqual(message.state, message_state)
+                tracking = message.message_ids.filtered("tracking_value_ids")[:1]
+                self.assertEqual(tracking.author_id, self.user.partner_id)
+
+    def test_manager_without_queue_job_rights_replays_and_cancels(self):
+        message = self._create_message(contact_event("M-1", "X", country_code="ZZ"))
+        self._perform_job(message)
+        message.with_user(self.manager).action_replay()
+        self.assertEqual(message.job_id.state, "pending")
+        message.with_user(self.manager).action_cancel()
+        self.assertEqual(message.job_id.state, "cancelled")
+        self.assertEqual(message.state, "cancelled")
 
     def test_no_one_reads_a_secret_back(self):
         secret = self.endpoint.secret_ids
