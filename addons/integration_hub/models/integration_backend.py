@@ -74,6 +74,11 @@ class IntegrationBackend(models.Model):
         required=True,
         help="Seconds to wait after each failed attempt, comma-separated; the last delay repeats.",
     )
+    payload_retention_days = fields.Integer(
+        default=90,
+        help="Days a processed message (done, cancelled or ignored) keeps its payload and "
+        "headers, which may hold personal data; then they are purged. 0 keeps them.",
+    )
     channel_id = fields.Many2one(
         "queue.job.channel",
         string="Job channel",
@@ -101,6 +106,11 @@ class IntegrationBackend(models.Model):
             "code_company_uniq",
             "unique(code, company_id)",
             "A backend with this code already exists in this company.",
+        ),
+        (
+            "payload_retention_days_positive",
+            "CHECK(payload_retention_days >= 0)",
+            "The payload retention cannot be negative.",
         ),
         (
             "max_attempts_positive",

@@ -29,6 +29,8 @@ STATES = [
     ("cancelled", "Cancelled"),
 ]
 REPLAYABLE_STATES = ("dead", "exception", "done", "ignored")
+# Messages nobody needs to act on: their payloads are purged after the retention.
+PURGEABLE_STATES = ("done", "cancelled", "ignored")
 CANCELLABLE_STATES = ("received", "queued", "retrying", "exception", "dead", "ignored")
 # A paused backend's messages wait; the job looks again after this many seconds.
 PAUSED_BACKEND_RECHECK = 300
@@ -97,6 +99,9 @@ class IntegrationMessage(models.Model):
     last_error = fields.Text(readonly=True)
     duration_ms = fields.Integer(string="Duration (ms)", readonly=True)
     done_date = fields.Datetime(readonly=True)
+    payload_purged_date = fields.Datetime(
+        readonly=True, help="When the payload and headers were purged (backend's retention)."
+    )
     duplicate_count = fields.Integer(
         default=0, readonly=True, help="Times the sender sent this message again (not processed)."
     )
@@ -307,10 +312,45 @@ class IntegrationMessage(models.Model):
             )
         return len(stuck)
 
+    @api.model
+    def _cron_purge_payloads(self, batch_size=1000):
+        """Forget the payloads and headers of processed messages past their retention.
+
+        The message itself stays (state, attempts, ids, checksum, produced record), so
+        the audit trail and deduplication hold; only the data that may be personal goes.
+        """
+        purged = 0
+        now = fields.Datetime.now()
+        for backend in self.env["integration.backend"].search([("payload_retention_days", ">", 0)]):
+            while True:
+                messages = self.search(
+                    [
+                        ("backend_id", "=", backend.id),
+                        ("state", "in", PURGEABLE_STATES),
+                        ("payload_purged_date", "=", False),
+                        ("write_date", "<", now - timedelta(days=backend.payload_retention_days)),
+                    ],
+                    limit=batch_size,
+                )
+                if not messages:
+                    break
+                messages.write({"payload": False, "headers": False, "payload_purged_date": now})
+                purged += len(messages)
+        return purged
+
     # Actions -----------------------------------------------------------------
 
     def action_replay(self):
         """Queue the messages again, keeping their history of attempts."""
+        purged = self.filtered("payload_purged_date")
+        if purged:
+            raise UserError(
+                self.env._(
+                    "The payloads of %(names)s were purged after their retention period: "
+                    "ask the sending system to send them again.",
+                    names=", ".join(purged.mapped("name")),
+                )
+            )
         not_replayable = self.filtered(lambda m: m.state not in REPLAYABLE_STATES)
         if not_replayable:
             raise UserError(

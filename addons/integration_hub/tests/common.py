@@ -8,6 +8,8 @@ import odoo.tests.common as odoo_test_common
 
 from odoo.addons.queue_job.job import Job
 
+from .. import payload
+
 # queue_job 18.0.4.x's test helpers register themselves in a table that Odoo 18 only
 # gained after July 2025; give older 18.0 trees an empty one so trap_jobs imports.
 odoo_test_common.__dict__.setdefault("SETATTR_SOURCES", {})
@@ -101,6 +103,7 @@ class IntegrationHubCase:
                 "event_type_id": cls.contact_type.id,
                 "sender_message_id": f"msg_{uuid.uuid4().hex}",
                 "payload": body,
+                "payload_sha256": payload.sha256(body.encode()),
             }
         )
         message._enqueue()
