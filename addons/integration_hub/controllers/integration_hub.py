@@ -1,3 +1,4 @@
+import hmac
 import json
 import logging
 
@@ -5,6 +6,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 
 from odoo import fields, http
 from odoo.http import request
+from odoo.tools import config
 
 from .. import payload as payload_lib
 from .. import signatures
@@ -25,6 +27,9 @@ STORED_HEADERS = (
     "x-request-id",
     "traceparent",
 )
+
+
+METRICS_TOKEN_OPTION = "integration_hub_metrics_token"
 
 
 class WebhookError(Exception):
@@ -221,4 +226,23 @@ class IntegrationHubController(http.Controller):
                 "backlog": backlog,
                 "oldest_queued_age_seconds": int(oldest_age),
             },
+        )
+
+    @http.route(
+        "/integration/metrics", type="http", auth="none", methods=["GET"], save_session=False
+    )
+    def metrics(self):
+        """Prometheus metrics, for a bearer token set in the server configuration."""
+        expected = config.get(METRICS_TOKEN_OPTION) or ""
+        given = request.httprequest.headers.get("Authorization", "").removeprefix("Bearer ")
+        if not expected:
+            return _json(
+                404,
+                {"code": "metrics_disabled", "message": f"Set {METRICS_TOKEN_OPTION} to enable."},
+            )
+        if not hmac.compare_digest(given.encode(), expected.encode()):
+            return _json(401, {"code": "invalid_token", "message": "Send Authorization: Bearer."})
+        body = request.env["integration.message"].sudo()._prometheus_metrics()
+        return request.make_response(
+            body, headers=[("Content-Type", "text/plain; version=0.0.4; charset=utf-8")]
         )

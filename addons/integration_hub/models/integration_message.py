@@ -36,6 +36,11 @@ CANCELLABLE_STATES = ("received", "queued", "retrying", "exception", "dead", "ig
 PAUSED_BACKEND_RECHECK = 300
 
 
+def _label(value):
+    """A Prometheus label value: backslashes, quotes and newlines escaped."""
+    return str(value).replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+
+
 def _form_action(record):
     return {
         "type": "ir.actions.act_window",
@@ -337,6 +342,68 @@ class IntegrationMessage(models.Model):
                 messages.write({"payload": False, "headers": False, "payload_purged_date": now})
                 purged += len(messages)
         return purged
+
+    @api.model
+    def _prometheus_metrics(self):
+        """The hub's state in Prometheus' text format (see /integration/metrics)."""
+        cr = self.env.cr
+        lines = [
+            "# HELP integration_messages Messages by backend, direction and state.",
+            "# TYPE integration_messages gauge",
+        ]
+        cr.execute(
+            """SELECT b.code, m.direction, m.state, count(*) FROM integration_message m
+                 JOIN integration_backend b ON b.id = m.backend_id
+                GROUP BY b.code, m.direction, m.state ORDER BY 1, 2, 3"""
+        )
+        lines += [
+            f'integration_messages{{backend="{_label(code)}",direction="{direction}",'
+            f'state="{state}"}} {count}'
+            for code, direction, state, count in cr.fetchall()
+        ]
+        cr.execute(
+            """SELECT EXTRACT(EPOCH FROM (now() at time zone 'utc') - min(create_date))
+                 FROM integration_message WHERE state IN ('queued', 'retrying')"""
+        )
+        oldest = cr.fetchone()[0] or 0
+        lines += [
+            "# HELP integration_oldest_pending_seconds Age of the oldest message waiting.",
+            "# TYPE integration_oldest_pending_seconds gauge",
+            f"integration_oldest_pending_seconds {float(oldest):.0f}",
+            "# HELP integration_open_exceptions Exceptions waiting for a person, by backend.",
+            "# TYPE integration_open_exceptions gauge",
+        ]
+        cr.execute(
+            """SELECT b.code, count(*) FROM integration_exception x
+                 JOIN integration_backend b ON b.id = x.backend_id
+                WHERE x.state IN ('open', 'in_progress') GROUP BY b.code ORDER BY 1"""
+        )
+        lines += [
+            f'integration_open_exceptions{{backend="{_label(code)}"}} {count}'
+            for code, count in cr.fetchall()
+        ]
+        cr.execute(
+            """SELECT e.id, e.name, sum(s.requests), sum(s.rejected)
+                 FROM integration_endpoint_stat s
+                 JOIN integration_endpoint e ON e.id = s.endpoint_id
+                WHERE s.window_start > (now() at time zone 'utc') - interval '24 hours'
+                GROUP BY e.id, e.name ORDER BY e.id"""
+        )
+        rows = cr.fetchall()
+        lines += [
+            "# HELP integration_webhook_requests_24h Webhook requests in the last 24 hours.",
+            "# TYPE integration_webhook_requests_24h gauge",
+        ]
+        # Endpoints by id and name: their URL tokens are secrets.
+        for endpoint_id, name, requests, rejected in rows:
+            labels = f'endpoint_id="{endpoint_id}",endpoint="{_label(name)}"'
+            lines.append(
+                f'integration_webhook_requests_24h{{{labels},result="authenticated"}} {requests}'
+            )
+            lines.append(
+                f'integration_webhook_requests_24h{{{labels},result="refused"}} {rejected}'
+            )
+        return "\n".join(lines) + "\n"
 
     # Actions -----------------------------------------------------------------
 

@@ -1,7 +1,9 @@
 import json
 from datetime import UTC, datetime, timedelta
+from unittest.mock import patch
 
 from odoo.tests import HttpCase, tagged
+from odoo.tools import config
 
 from .. import signatures
 from .common import HMAC_SECRET, OTHER_SECRET, IntegrationHubCase, contact_event, signed_headers
@@ -233,3 +235,32 @@ class TestWebhook(IntegrationHubCase, HttpCase):
         self.assertEqual(health["status"], "ok")
         self.assertGreaterEqual(health["backlog"]["queued"], 1)
         self.assertGreaterEqual(health["oldest_queued_age_seconds"], 0)
+
+    def test_metrics_need_the_configured_token_and_never_show_url_tokens(self):
+        self.assertEqual(self._post(contact_event()).status_code, 202)
+        self._post(contact_event(), secret=OTHER_SECRET)
+        with patch.dict(config.options, {"integration_hub_metrics_token": ""}):
+            response = self.url_open("/integration/metrics")
+            self.assertEqual(
+                (response.status_code, response.json()["code"]), (404, "metrics_disabled")
+            )
+        with patch.dict(config.options, {"integration_hub_metrics_token": "s3cret-metrics"}):
+            for header in ({}, {"Authorization": "Bearer wrong"}):
+                with self.subTest(header=header):
+                    response = self.url_open("/integration/metrics", headers=header)
+                    self.assertEqual(response.status_code, 401)
+            response = self.url_open(
+                "/integration/metrics", headers={"Authorization": "Bearer s3cret-metrics"}
+            )
+        self.assertEqual(response.status_code, 200)
+        self.assertTrue(response.headers["Content-Type"].startswith("text/plain; version=0.0.4"))
+        metrics = response.text
+        backend = f'backend="{self.backend.code}"'
+        self.assertIn(f'integration_messages{{{backend},direction="in",state="queued"}} 1', metrics)
+        labels = f'endpoint_id="{self.endpoint.id}",endpoint="{self.endpoint.name}"'
+        self.assertIn(
+            f'integration_webhook_requests_24h{{{labels},result="authenticated"}} 1', metrics
+        )
+        self.assertIn(f'integration_webhook_requests_24h{{{labels},result="refused"}} 1', metrics)
+        self.assertIn("integration_oldest_pending_seconds ", metrics)
+        self.assertNotIn(self.endpoint.token, metrics)
