@@ -44,7 +44,8 @@ def _check_shape(value, max_depth, max_items):
 def parse_envelope(body, max_depth=MAX_DEPTH, max_items=MAX_ARRAY_ITEMS):
     """Return the ``{"type", "timestamp", "data"}`` envelope of a JSON body."""
     try:
-        envelope = json.loads(body)
+        # Systems exchange JSON in UTF-8 (RFC 8259): other encodings are refused.
+        envelope = json.loads(body.decode("utf-8"))
     except RecursionError as exc:
         raise PayloadError(
             "payload_too_complex", f"JSON is nested deeper than {max_depth} levels"

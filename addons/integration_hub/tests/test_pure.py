@@ -106,6 +106,7 @@ class TestPayload(BaseCase):
         cases = {
             b"{not json": "malformed_json",
             b"\xff\xfe": "malformed_json",
+            '{"type": "t", "data": {}}'.encode("utf-16"): "malformed_json",
             b"[1, 2]": "invalid_envelope",
             b'{"data": {}}': "invalid_envelope",
             b'{"type": "t", "data": []}': "invalid_envelope",

@@ -145,6 +145,21 @@ class TestWebhook(IntegrationHubCase, HttpCase):
         self.assertRefused(
             self._post(b'{"type": "contact.upserted", "data": '), 400, "malformed_json"
         )
+        # Signed with our signer: the standardwebhooks library signs text only.
+        utf16 = json.dumps(contact_event()).encode("utf-16")
+        headers = signed_headers(b"{}")
+        headers["webhook-signature"] = signatures.sign_hmac(
+            HMAC_SECRET, headers["webhook-id"], headers["webhook-timestamp"], utf16
+        )
+        self.assertRefused(self._post(utf16, headers=headers), 400, "malformed_json")
+
+    def test_webhook_long_correlation_id_is_cut_not_refused(self):
+        body = json.dumps(contact_event()).encode()
+        headers = dict(signed_headers(body), **{"X-Correlation-ID": "c" * 5000})
+        self.assertEqual(self._post(body, headers=headers).status_code, 202)
+        message = self._messages()
+        self.assertEqual(message.correlation_id, "c" * 255)
+        self.assertEqual(len(json.loads(message.headers)["x-correlation-id"]), 1024)
 
     def test_webhook_too_deep_or_too_long_json_returns_400(self):
         deep = {"type": "contact.upserted", "data": {"id": "1", "name": "x"}}
