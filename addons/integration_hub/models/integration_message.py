@@ -17,6 +17,7 @@ _logger = logging.getLogger(__name__)
 
 # While its job runs, a message stays 'queued' (the job shows 'started'): a state
 # written inside the job's transaction would be seen by no one before its outcome.
+# A repeated webhook-id is no message of its own: the first one counts it.
 STATES = [
     ("received", "Received"),
     ("queued", "Queued"),
@@ -25,7 +26,6 @@ STATES = [
     ("exception", "Exception"),
     ("dead", "Dead"),
     ("ignored", "Ignored"),
-    ("duplicate", "Duplicate"),
     ("cancelled", "Cancelled"),
 ]
 REPLAYABLE_STATES = ("dead", "exception", "done", "ignored")
