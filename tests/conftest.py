@@ -46,8 +46,7 @@ class OdooServer(live_odoo.OdooServer):
         )
 
     def post_event(self, token, event, secret=DEMO_SECRET, session=None):
-        response, _elapsed = traffic.send(self.url, token, secret, event, session)
-        return response
+        return traffic.send(self.url, token, secret, event, session)
 
 
 @pytest.fixture

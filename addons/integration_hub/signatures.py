@@ -29,6 +29,14 @@ class SignatureError(ValueError):
     """The request is not signed by a key of the endpoint."""
 
 
+class StaleTimestampError(ValueError):
+    """The webhook-timestamp is older than the tolerance (or not a timestamp)."""
+
+
+class FutureTimestampError(ValueError):
+    """The webhook-timestamp is further ahead than the tolerance."""
+
+
 def _b64decode(value, what):
     try:
         return base64.b64decode(value, validate=True)
@@ -117,14 +125,14 @@ def verify(keys, msg_id, timestamp, body, signature_header):
 
 
 def check_timestamp(timestamp, tolerance, now=None):
-    """Return the timestamp as an int, or raise ``ValueError`` if out of tolerance."""
+    """Return the timestamp as an int, or raise a ``ValueError`` subclass if out of tolerance."""
     try:
         value = int(timestamp)
     except (TypeError, ValueError) as exc:
-        raise ValueError("webhook-timestamp is not a Unix timestamp in seconds") from exc
+        raise StaleTimestampError("webhook-timestamp is not a Unix timestamp in seconds") from exc
     now = time.time() if now is None else now
     if value < now - tolerance:
-        raise ValueError(f"webhook-timestamp is older than {tolerance} seconds")
+        raise StaleTimestampError(f"webhook-timestamp is older than {tolerance} seconds")
     if value > now + tolerance:
-        raise ValueError(f"webhook-timestamp is more than {tolerance} seconds ahead")
+        raise FutureTimestampError(f"webhook-timestamp is more than {tolerance} seconds ahead")
     return value

@@ -12,7 +12,6 @@ from .. import payload as payload_lib
 from .. import signatures
 from ..models.integration_event_type import validation_errors
 
-_logger = logging.getLogger(__name__)
 # Security events go to their own logger so that monitors can follow them alone.
 _security_logger = logging.getLogger("odoo.addons.integration_hub.security")
 
@@ -181,9 +180,10 @@ class IntegrationHubController(http.Controller):
             raise WebhookError(401, "invalid_signature", str(error)) from error
         try:
             signatures.check_timestamp(timestamp, profile.timestamp_tolerance)
-        except ValueError as error:
-            code = "future_timestamp" if "ahead" in str(error) else "stale_timestamp"
-            raise WebhookError(400, code, str(error)) from error
+        except signatures.StaleTimestampError as error:
+            raise WebhookError(400, "stale_timestamp", str(error)) from error
+        except signatures.FutureTimestampError as error:
+            raise WebhookError(400, "future_timestamp", str(error)) from error
         return msg_id
 
     def _answer_repeat(self, env, profile, msg_id, sha256):
@@ -213,18 +213,15 @@ class IntegrationHubController(http.Controller):
         cr = request.env.cr
         cr.execute("SELECT state, count(*) FROM integration_message GROUP BY state")
         backlog = dict(cr.fetchall())
-        cr.execute(
-            "SELECT min(create_date) FROM integration_message WHERE state IN ('queued', 'retrying')"
-        )
-        oldest = cr.fetchone()[0]
-        oldest_age = (fields.Datetime.now() - oldest).total_seconds() if oldest else 0
         return _json(
             200,
             {
                 "status": "ok",
                 "database": "ok",
                 "backlog": backlog,
-                "oldest_queued_age_seconds": int(oldest_age),
+                "oldest_queued_age_seconds": request.env[
+                    "integration.message"
+                ]._oldest_pending_age(),
             },
         )
 

@@ -1,6 +1,5 @@
 import contextlib
 import ipaddress
-import logging
 import os
 import secrets as token_generator
 import threading
@@ -11,8 +10,6 @@ import psycopg2
 from odoo import api, fields, models, sql_db, tools
 from odoo.exceptions import ValidationError
 from odoo.tools import SQL
-
-_logger = logging.getLogger(__name__)
 
 WEBHOOK_PATH = "/integration/webhook/"
 

@@ -29,10 +29,6 @@ class IntegrationHandler(models.AbstractModel):
             limit=1,
         )
 
-    def _bound_record(self, message, model, external_id):
-        binding = self._binding(message, model, external_id)
-        return binding._record() if binding else self.env[model]
-
     def _upsert_bound(self, message, model, external_id, values, updated_at=None):
         """Create or update the record bound to ``external_id``.
 

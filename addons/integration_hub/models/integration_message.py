@@ -41,16 +41,6 @@ def _label(value):
     return str(value).replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
 
 
-def _form_action(record):
-    return {
-        "type": "ir.actions.act_window",
-        "res_model": record._name,
-        "res_id": record.id,
-        "view_mode": "form",
-        "views": [(False, "form")],
-    }
-
-
 @functools.lru_cache(maxsize=16)
 def _inbound_insert_sql(columns, job_columns):
     """Text of the statement that stores an inbound message (and its job, if any)."""
@@ -99,10 +89,15 @@ class IntegrationMessage(models.Model):
         STATES, required=True, default="received", readonly=True, index=True, tracking=True
     )
     attempt_ids = fields.One2many("integration.message.attempt", "message_id", readonly=True)
-    attempt_count = fields.Integer(readonly=True)
+    attempt_count = fields.Integer(compute="_compute_attempt_stats", store=True)
     next_attempt_date = fields.Datetime(readonly=True)
     last_error = fields.Text(readonly=True)
-    duration_ms = fields.Integer(string="Duration (ms)", readonly=True)
+    duration_ms = fields.Integer(
+        string="Duration (ms)",
+        compute="_compute_attempt_stats",
+        store=True,
+        help="Of the last attempt.",
+    )
     done_date = fields.Datetime(readonly=True)
     payload_purged_date = fields.Datetime(
         readonly=True, help="When the payload and headers were purged (backend's retention)."
@@ -133,6 +128,12 @@ class IntegrationMessage(models.Model):
     def _compute_name(self):
         for message in self:
             message.name = f"{message.event_type} · {message.sender_message_id or message.id}"
+
+    @api.depends("attempt_ids.duration_ms")
+    def _compute_attempt_stats(self):
+        for message in self:
+            message.attempt_count = len(message.attempt_ids)
+            message.duration_ms = message.attempt_ids.sorted("number")[-1:].duration_ms
 
     @api.depends("payload")
     def _compute_payload_pretty(self):
@@ -235,6 +236,7 @@ class IntegrationMessage(models.Model):
                 record = self.event_type_id._handler()._handle(self, self._data())
         except UserError as error:
             self._finish_attempt(attempt_values, started, "exception", error)
+            self.state = "exception"
             self.env["integration.exception"]._open_for(self, error)
             return "Business exception opened."
         except Exception as error:  # noqa: BLE001 - any other error is technical: retried
@@ -254,7 +256,7 @@ class IntegrationMessage(models.Model):
         return f"Done: {record.display_name if record else 'nothing to change'}"
 
     def _finish_attempt(self, values, started, outcome, error=None):
-        duration_ms = int((time.monotonic() - started) * 1000)
+        """Record the attempt; what follows it is for the caller to decide."""
         summary = False
         if error is not None:
             summary = str(error.args[0]) if isinstance(error, UserError) else repr(error)
@@ -263,19 +265,12 @@ class IntegrationMessage(models.Model):
             dict(
                 values,
                 end_date=fields.Datetime.now(),
-                duration_ms=duration_ms,
+                duration_ms=int((time.monotonic() - started) * 1000),
                 outcome=outcome,
                 error=summary,
             )
         )
-        self.write(
-            {
-                "attempt_count": values["number"],
-                "duration_ms": duration_ms,
-                "last_error": summary,
-                "state": "exception" if outcome == "exception" else self.state,
-            }
-        )
+        self.last_error = summary
 
     def _retry_or_die(self):
         backend = self.backend_id
@@ -344,6 +339,15 @@ class IntegrationMessage(models.Model):
         return purged
 
     @api.model
+    def _oldest_pending_age(self):
+        """Seconds the oldest queued or retrying message has waited (0 when none)."""
+        self.env.cr.execute(
+            """SELECT EXTRACT(EPOCH FROM (now() at time zone 'utc') - min(create_date))
+                 FROM integration_message WHERE state IN ('queued', 'retrying')"""
+        )
+        return int(self.env.cr.fetchone()[0] or 0)
+
+    @api.model
     def _prometheus_metrics(self):
         """The hub's state in Prometheus' text format (see /integration/metrics)."""
         cr = self.env.cr
@@ -361,15 +365,10 @@ class IntegrationMessage(models.Model):
             f'state="{state}"}} {count}'
             for code, direction, state, count in cr.fetchall()
         ]
-        cr.execute(
-            """SELECT EXTRACT(EPOCH FROM (now() at time zone 'utc') - min(create_date))
-                 FROM integration_message WHERE state IN ('queued', 'retrying')"""
-        )
-        oldest = cr.fetchone()[0] or 0
         lines += [
             "# HELP integration_oldest_pending_seconds Age of the oldest message waiting.",
             "# TYPE integration_oldest_pending_seconds gauge",
-            f"integration_oldest_pending_seconds {float(oldest):.0f}",
+            f"integration_oldest_pending_seconds {self._oldest_pending_age()}",
             "# HELP integration_open_exceptions Exceptions waiting for a person, by backend.",
             "# TYPE integration_open_exceptions gauge",
         ]
@@ -382,27 +381,19 @@ class IntegrationMessage(models.Model):
             f'integration_open_exceptions{{backend="{_label(code)}"}} {count}'
             for code, count in cr.fetchall()
         ]
-        cr.execute(
-            """SELECT e.id, e.name, sum(s.requests), sum(s.rejected)
-                 FROM integration_endpoint_stat s
-                 JOIN integration_endpoint e ON e.id = s.endpoint_id
-                WHERE s.window_start > (now() at time zone 'utc') - interval '24 hours'
-                GROUP BY e.id, e.name ORDER BY e.id"""
-        )
-        rows = cr.fetchall()
         lines += [
             "# HELP integration_webhook_requests_24h Webhook requests in the last 24 hours.",
             "# TYPE integration_webhook_requests_24h gauge",
         ]
         # Endpoints by id and name: their URL tokens are secrets.
-        for endpoint_id, name, requests, rejected in rows:
-            labels = f'endpoint_id="{endpoint_id}",endpoint="{_label(name)}"'
-            lines.append(
-                f'integration_webhook_requests_24h{{{labels},result="authenticated"}} {requests}'
-            )
-            lines.append(
-                f'integration_webhook_requests_24h{{{labels},result="refused"}} {rejected}'
-            )
+        for endpoint in self.env["integration.endpoint"].search([], order="id"):
+            labels = f'endpoint_id="{endpoint.id}",endpoint="{_label(endpoint.name)}"'
+            lines += [
+                f'integration_webhook_requests_24h{{{labels},result="authenticated"}} '
+                f"{endpoint.request_count_24h}",
+                f'integration_webhook_requests_24h{{{labels},result="refused"}} '
+                f"{endpoint.rejected_count_24h}",
+            ]
         return "\n".join(lines) + "\n"
 
     # Actions -----------------------------------------------------------------
@@ -463,14 +454,12 @@ class IntegrationMessage(models.Model):
         self.write({"state": "cancelled", "next_attempt_date": False})
         return True
 
-    def action_view_job(self):
-        self.ensure_one()
-        return _form_action(self.job_id)
-
-    def action_open_result(self):
-        self.ensure_one()
-        return _form_action(self.env[self.result_model].browse(self.result_res_id))
-
     def _related_action_message(self):
         """Related action of the processing jobs: open the message."""
-        return _form_action(self)
+        return {
+            "type": "ir.actions.act_window",
+            "res_model": self._name,
+            "res_id": self.id,
+            "view_mode": "form",
+            "views": [(False, "form")],
+        }
