@@ -7,6 +7,7 @@ from odoo.tests import TransactionCase, new_test_user, tagged
 
 from odoo.addons.queue_job.exception import RetryableJobError
 
+from ..exceptions import IntegrationBusinessError
 from .common import IntegrationHubCase, contact_event, trap_jobs
 
 
@@ -300,6 +301,28 @@ class TestProcessing(IntegrationHubCase, TransactionCase):
         self._perform_job(message)
         self.assertEqual(self._partners("C-11", backend).company_id, other_company)
         self.assertFalse(self._partners("C-11"), "bindings are per backend")
+
+    def test_code_maps_resolve_per_backend_and_unmapped_codes_are_business_errors(self):
+        message = self._create_message()
+        handler = self.env["integration.handler"]
+        country = self.env.ref("base.fr")
+        self.env["integration.code.map"].create(
+            {
+                "backend_id": self.backend.id,
+                "kind": "location",
+                "external_code": "CLINIC-N",
+                "record_ref": f"res.country,{country.id}",
+            }
+        )
+        self.assertEqual(handler._map_code(message, "location", "CLINIC-N"), country)
+        other_backend = self._create_backend()
+        other_message = self._create_message(endpoint=self._create_endpoint(other_backend))
+        with self.assertRaises(IntegrationBusinessError) as caught:
+            handler._map_code(other_message, "location", "CLINIC-N")
+        self.assertEqual(caught.exception.kind, "unmapped_code")
+        self.assertIn(
+            "The location code 'CLINIC-N' of Test scheduling is not mapped", str(caught.exception)
+        )
 
     def test_invalid_backoff_schedule_is_refused(self):
         with self.assertRaisesRegex(Exception, "Backoff schedule"):
