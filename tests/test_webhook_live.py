@@ -20,7 +20,9 @@ def _create_endpoint(server, rate_limit):
         {"name": "Live test", "code": f"live-{uuid.uuid4().hex[:8]}", "state": "active"},
     )
     contact_type = server.rpc(
-        "integration.event.type", "search", [["code", "=", "contact.upserted"]]
+        "integration.event.type",
+        "search",
+        [["code", "=", "contact.upserted"], ["direction", "=", "in"]],
     )
     endpoint_id = server.rpc(
         "integration.endpoint",

@@ -8,8 +8,8 @@
     "website": "https://github.com/healthcare-integration-hub/odoo-integration-hub",
     "license": "LGPL-3",
     "development_status": "Alpha",
-    "depends": ["base", "mail", "queue_job"],
-    "external_dependencies": {"python": ["cryptography", "jsonschema"]},
+    "depends": ["base", "mail", "queue_job", "base_automation"],
+    "external_dependencies": {"python": ["cryptography", "jsonschema", "requests"]},
     "data": [
         "security/integration_hub_groups.xml",
         "security/ir.model.access.csv",
@@ -22,6 +22,7 @@
         "views/integration_exception_views.xml",
         "views/integration_backend_views.xml",
         "views/integration_endpoint_views.xml",
+        "views/integration_subscription_views.xml",
         "views/integration_code_map_views.xml",
         "views/integration_binding_views.xml",
         "views/integration_event_type_views.xml",

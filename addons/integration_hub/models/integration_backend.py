@@ -133,6 +133,13 @@ class IntegrationBackend(models.Model):
                     )
                 ) from exc
 
+    def _retry_policy(self, direction):
+        """(attempts, backoff schedule) of the messages of ``direction``."""
+        self.ensure_one()
+        if direction == "out":
+            return self.outbound_max_attempts, self.outbound_backoff_schedule
+        return self.max_attempts, self.backoff_schedule
+
     def _compute_message_count(self):
         counts = dict.fromkeys(self.ids, 0)
         exceptions = dict.fromkeys(self.ids, 0)

@@ -1,15 +1,12 @@
-import contextlib
 import ipaddress
-import os
 import secrets as token_generator
-import threading
 from typing import NamedTuple
 
-import psycopg2
-
-from odoo import api, fields, models, sql_db, tools
+from odoo import api, fields, models, tools
 from odoo.exceptions import ValidationError
 from odoo.tools import SQL
+
+from ..side_cursor import side_cursor
 
 WEBHOOK_PATH = "/integration/webhook/"
 
@@ -20,41 +17,6 @@ def _parse_networks(text):
         for part in (text or "").replace("\n", ",").split(",")
         if part.strip()
     ]
-
-
-# Idle counter connections per (database, process): never shared across a fork.
-_counter_idle = {}
-_counter_lock = threading.Lock()
-
-
-@contextlib.contextmanager
-def _counter_cursor(dbname):
-    """A cursor on a connection kept for request counters.
-
-    Autocommit, READ COMMITTED and no wait for the disk flush: each count is one
-    round trip, and a count lost in a database crash is harmless (messages are
-    committed with the request, durably). Connections are kept idle between
-    requests, as many as requests ever counted at once in this process.
-    """
-    with _counter_lock:
-        idle = _counter_idle.setdefault((dbname, os.getpid()), [])
-        connection = idle.pop() if idle else None
-    if connection is None or connection.closed:
-        connection = psycopg2.connect(**sql_db.connection_info_for(dbname)[1])
-        connection.autocommit = True
-        with connection.cursor() as cr:
-            cr.execute(
-                "SET SESSION CHARACTERISTICS AS TRANSACTION ISOLATION LEVEL READ COMMITTED;"
-                "SET synchronous_commit TO OFF"
-            )
-    try:
-        with connection.cursor() as cr:
-            yield cr
-    except psycopg2.Error:
-        connection.close()  # a new one next time
-        raise
-    with _counter_lock:
-        idle.append(connection)
 
 
 class WebhookTicket(NamedTuple):
@@ -281,7 +243,7 @@ class IntegrationEndpoint(models.Model):
         """Add one to ``column`` of this minute's window, then run ``select`` on it.
 
         The counters are shared by every worker and server through PostgreSQL, and
-        kept outside the request's transaction (see _counter_cursor) so that
+        kept outside the request's transaction (see side_cursor) so that
         concurrent increments wait for each other instead of failing to serialize.
         """
         query = SQL(
@@ -295,10 +257,7 @@ class IntegrationEndpoint(models.Model):
             id=self.id,
             select=SQL(select),
         )
-        if self.env.registry.in_test_mode():  # tests see one transaction: stay inside it
-            self.env.cr.execute(query)
-            return self.env.cr.fetchone()
-        with _counter_cursor(self.env.cr.dbname) as cr:
+        with side_cursor(self.env) as cr:
             cr.execute(query.code, query.params)
             return cr.fetchone()
 

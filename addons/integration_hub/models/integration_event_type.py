@@ -24,6 +24,13 @@ class IntegrationEventType(models.Model):
     _rec_name = "code"
 
     code = fields.Char(required=True, help="For example appointment.completed.")
+    direction = fields.Selection(
+        [("in", "Inbound"), ("out", "Outbound")],
+        required=True,
+        default="in",
+        help="Inbound events are handled by Odoo; outbound events tell subscribers what "
+        "happened in Odoo.",
+    )
     name = fields.Char(required=True, translate=True)
     domain_id = fields.Many2one("integration.domain", string="Business domain")
     version = fields.Integer(default=1, required=True)
@@ -35,13 +42,34 @@ class IntegrationEventType(models.Model):
         help="JSON Schema that the event's 'data' object must satisfy.",
     )
     handler_model = fields.Char(
-        required=True,
-        help="Model whose _handle(message, data) processes the event; it inherits "
+        help="Inbound: model whose _handle(message, data) processes the event; it inherits "
         "integration.handler.",
+    )
+    model_id = fields.Many2one(
+        "ir.model",
+        string="Source model",
+        ondelete="cascade",
+        help="Outbound: the model whose records the event tells about.",
+    )
+    res_model = fields.Char(related="model_id.model", string="Source model name")
+    field_map = fields.Text(
+        string="Fields of data",
+        help="Outbound: a JSON object naming each key of 'data' and the field path it is "
+        'read from, for example {"name": "name", "country_code": "country_id.code"}.',
+    )
+    serializer_model = fields.Char(
+        help="Outbound: model whose _serialize(event_type, record) builds 'data' instead "
+        "of the field map (it inherits integration.serializer).",
     )
     active = fields.Boolean(default=True)
 
-    _sql_constraints = [("code_uniq", "unique(code)", "This event type already exists.")]
+    _sql_constraints = [
+        (
+            "code_uniq",
+            "unique(code, direction)",
+            "This event type already exists in this direction.",
+        )
+    ]
 
     @api.constrains("schema_json")
     def _check_schema_json(self):
@@ -57,10 +85,10 @@ class IntegrationEventType(models.Model):
                     )
                 ) from exc
 
-    @api.constrains("handler_model")
+    @api.constrains("handler_model", "direction")
     def _check_handler_model(self):
-        for event_type in self:
-            handler = self.env.get(event_type.handler_model)
+        for event_type in self.filtered(lambda t: t.direction == "in"):
+            handler = self.env.get(event_type.handler_model or "")
             if handler is None or not hasattr(handler, "_handle"):
                 raise ValidationError(
                     self.env._(
@@ -68,6 +96,23 @@ class IntegrationEventType(models.Model):
                         model=event_type.handler_model,
                     )
                 )
+
+    @api.constrains("direction", "model_id", "field_map", "serializer_model")
+    def _check_serializer(self):
+        for event_type in self.filtered(lambda t: t.direction == "out"):
+            if not event_type.model_id:
+                raise ValidationError(
+                    self.env._(
+                        "The outbound event type %(code)s needs a source model.",
+                        code=event_type.code,
+                    )
+                )
+            self.env["integration.serializer"]._check_event_type(event_type)
+
+    def _serialize(self, record):
+        """The 'data' of this outbound event for ``record``."""
+        self.ensure_one()
+        return self.env[self.serializer_model or "integration.serializer"]._serialize(self, record)
 
     def _validator(self):
         self.ensure_one()

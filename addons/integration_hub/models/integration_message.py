@@ -174,9 +174,16 @@ class IntegrationMessage(models.Model):
         }
 
     def _enqueue(self, eta=None):
-        """Queue one processing job per message on its backend's channel."""
+        """Queue one processing job per message on its backend's channel.
+
+        Jobs run as the hub's technical user with its full rights, as webhook jobs do,
+        whoever queued them (a manager replaying, a user whose action emitted).
+        """
+        hub_env = self.env(user=self.env["integration.endpoint"]._webhook_uid(), su=True)
         for message in self:
-            job = message.with_delay(**message._job_options(eta=eta))._job_process()
+            job = (
+                message.with_env(hub_env).with_delay(**message._job_options(eta=eta))._job_process()
+            )
             # A job already waiting with the same identity key comes back as a record.
             job_record = job if isinstance(job, models.BaseModel) else job.db_record()
             message.write(
@@ -224,6 +231,8 @@ class IntegrationMessage(models.Model):
             raise RetryableJobError(
                 "The backend is paused.", seconds=PAUSED_BACKEND_RECHECK, ignore_retry=True
             )
+        if self.direction == "out":
+            return self._deliver()
         started = time.monotonic()
         attempt_values = {
             "message_id": self.id,
@@ -258,7 +267,9 @@ class IntegrationMessage(models.Model):
     def _finish_attempt(self, values, started, outcome, error=None):
         """Record the attempt; what follows it is for the caller to decide."""
         summary = False
-        if error is not None:
+        if isinstance(error, str):
+            summary = error
+        elif error is not None:
             summary = str(error.args[0]) if isinstance(error, UserError) else repr(error)
             values["traceback"] = "".join(traceback.format_exception(error))
         self.env["integration.message.attempt"].create(
@@ -272,15 +283,16 @@ class IntegrationMessage(models.Model):
         )
         self.last_error = summary
 
-    def _retry_or_die(self):
-        backend = self.backend_id
-        if self.attempt_count >= backend.max_attempts:
+    def _retry_or_die(self, at_least=0):
+        """Queue the next attempt, at least ``at_least`` seconds from now, or give up."""
+        max_attempts, schedule = self.backend_id._retry_policy(self.direction)
+        if self.attempt_count >= max_attempts:
             self.write({"state": "dead", "next_attempt_date": False})
             _logger.warning(
                 "integration message %s is dead after %s attempts", self.id, self.attempt_count
             )
             return f"Dead after {self.attempt_count} attempts."
-        delay = delay_after(self.attempt_count, backend.backoff_schedule)
+        delay = max(delay_after(self.attempt_count, schedule), at_least)
         self._enqueue(eta=fields.Datetime.now() + timedelta(seconds=delay))
         return f"Technical error: next attempt in {delay} s."
 

@@ -24,4 +24,6 @@ class IntegrationMessageAttempt(models.Model):
         required=True,
     )
     error = fields.Text()
+    status_code = fields.Integer(string="HTTP status", help="Outbound: the receiver's answer.")
+    response_excerpt = fields.Text(help="Outbound: the start of the receiver's answer.")
     traceback = fields.Text(groups="integration_hub.integration_hub_group_manager")

@@ -1,7 +1,9 @@
 import json
 import uuid
 from datetime import UTC, datetime
+from unittest.mock import patch
 
+import requests
 from standardwebhooks.webhooks import Webhook
 
 import odoo.tests.common as odoo_test_common
@@ -39,6 +41,20 @@ def signed_headers(body, secret=HMAC_SECRET, msg_id=None, timestamp=None):
         "webhook-timestamp": str(int(timestamp.timestamp())),
         "webhook-signature": Webhook(secret).sign(msg_id, timestamp, body),
     }
+
+
+class RealRequestsMixin:
+    """Odoo's test shim around requests raises any timeout under 10 s to 10 s and cannot
+    read (connect, read) timeout pairs: give these tests requests' own send. They only
+    call the loopback receiver of tests/receiver.py, and the delivery client refuses
+    anything else that is not a public address."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        patcher = patch.object(requests.sessions.Session, "send", odoo_test_common._super_send)
+        patcher.start()
+        cls.addClassCleanup(patcher.stop)
 
 
 class IntegrationHubCase:

@@ -8,8 +8,8 @@ from standardwebhooks.webhooks import Webhook
 
 from odoo.tests import BaseCase, tagged
 
-from .. import crypto, payload, retry, signatures
-from .common import HMAC_SECRET, OTHER_SECRET
+from .. import crypto, delivery, payload, retry, signatures
+from .common import HMAC_SECRET, OTHER_SECRET, RealRequestsMixin
 
 
 def ed25519_keys():
@@ -154,3 +154,94 @@ class TestRetryAndCrypto(BaseCase):
             crypto.encrypt("", "x")
         with self.assertRaises(crypto.EncryptionKeyError):
             crypto.encrypt("not-a-fernet-key", "x")
+
+
+@tagged("post_install", "-at_install")
+class TestDelivery(RealRequestsMixin, BaseCase):
+    def test_minimise_keeps_selected_keys_and_id_and_drops_redacted_paths(self):
+        data = {
+            "id": "7",
+            "name": "A",
+            "email": "a@example.com",
+            "patient": {"phone": "555", "name": "P"},
+            "lines": [{"sku": "X", "note": "private"}, {"sku": "Y", "note": "private"}],
+        }
+        self.assertEqual(
+            delivery.minimise(
+                data, keep=["name", "patient", "lines"], redact=["patient.phone", "lines.note"]
+            ),
+            {
+                "id": "7",
+                "name": "A",
+                "patient": {"name": "P"},
+                "lines": [{"sku": "X"}, {"sku": "Y"}],
+            },
+        )
+        self.assertIn("email", data, "the original is left untouched")
+        self.assertEqual(delivery.minimise(data, redact=["nope.deeper"]), data)
+
+    def test_classify(self):
+        expected = {
+            200: "delivered",
+            204: "delivered",
+            301: "permanent",
+            400: "permanent",
+            401: "permanent",
+            404: "permanent",
+            408: "retry",
+            410: "gone",
+            429: "retry",
+            500: "retry",
+            503: "retry",
+        }
+        self.assertEqual({status: delivery.classify(status) for status in expected}, expected)
+
+    def test_retry_after_seconds_and_http_date(self):
+        now = 1_800_000_000
+        self.assertEqual(delivery.retry_after("120", now), 120)
+        self.assertEqual(delivery.retry_after("Fri, 15 Jan 2027 08:00:20 GMT", now), 20)
+        self.assertEqual(delivery.retry_after("99999999", now), delivery.MAX_RETRY_AFTER)
+        self.assertIsNone(delivery.retry_after("soon", now))
+        self.assertIsNone(delivery.retry_after(None, now))
+
+    def test_private_and_metadata_targets_are_refused(self):
+        for url in (
+            "http://127.0.0.1/x",
+            "http://10.1.2.3/x",
+            "http://192.168.0.10/x",
+            "http://169.254.169.254/latest/meta-data",
+            "http://[::1]/x",
+            "http://[fd00:ec2::254]/x",
+            "http://[::ffff:127.0.0.1]/x",
+            "http://0.0.0.0/x",
+            "http://localhost/x",
+        ):
+            with self.subTest(url=url), self.assertRaises(delivery.ForbiddenTarget):
+                delivery.check_url(url)
+        delivery.check_url("http://127.0.0.1/x", allow_private=True)
+        delivery.check_url("https://93.184.215.14/hook")
+
+    def test_urls_that_are_not_http_or_carry_credentials_are_refused(self):
+        for url in (
+            "ftp://example.com/x",
+            "file:///etc/passwd",
+            "https://user:pw@example.com/",
+            "",
+        ):
+            with self.subTest(url=url), self.assertRaises(ValueError):
+                delivery.check_url(url, allow_private=True)
+
+    def test_guarded_session_checks_the_address_it_connected_to(self):
+        # A URL that passes the first check (a public literal) but whose socket ends
+        # on loopback cannot be made here without DNS; the connection-level guard is
+        # checked directly with a loopback listener instead.
+        import socket
+
+        with socket.create_server(("127.0.0.1", 0)) as server:
+            port = server.getsockname()[1]
+            answer = delivery.post(f"http://127.0.0.1:{port}/", b"{}", {}, (1, 1))
+            self.assertEqual(answer.outcome, delivery.PERMANENT)
+            self.assertIn("Refused target", answer.error)
+            conn = delivery._GuardedHTTPConnection("127.0.0.1", port, timeout=1)
+            with self.assertRaises(delivery.ForbiddenTarget):
+                conn.connect()

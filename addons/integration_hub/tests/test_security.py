@@ -70,6 +70,14 @@ class TestSecurity(IntegrationHubCase, TransactionCase):
         self._perform_job(message)
         message.with_user(self.manager).action_replay()
         self.assertEqual(message.job_id.state, "pending")
+        # The job runs as the hub's technical user, not with the manager's rights
+        # (managers may not write attempts).
+        self.assertEqual(
+            message.job_id.user_id, self.env.ref("integration_hub.user_integration_hub")
+        )
+        self._perform_job(message)
+        self.assertEqual((message.state, message.attempt_count), ("exception", 2))
+        message.with_user(self.manager).action_replay()
         message.with_user(self.manager).action_cancel()
         self.assertEqual(message.job_id.state, "cancelled")
         self.assertEqual(message.state, "cancelled")

@@ -1,0 +1,198 @@
+"""Driven by bench/outbound: runs the server, the receiver and prints the figures."""
+
+import argparse
+import configparser
+import pathlib
+import statistics
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from datetime import UTC, datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import requests
+from standardwebhooks.webhooks import Webhook
+
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent.parent / "setup"))
+import live_odoo
+
+SECRET = "whsec_" + "YmVuY2gtb3V0Ym91bmQtc2VjcmV0LTIwMjY="
+
+
+class Receiver:
+    """Answers 204 at once and notes when each webhook-id arrived."""
+
+    def __init__(self):
+        self.arrivals = {}
+        self.lock = threading.Lock()
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"  # keep-alive, as a real receiver
+
+            def log_message(self, *args):
+                pass
+
+            def do_POST(self):
+                self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                with receiver.lock:
+                    receiver.arrivals.setdefault(self.headers.get("webhook-id"), time.time())
+                self.send_response(204)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    @property
+    def url(self):
+        return f"http://127.0.0.1:{self.server.server_address[1]}/events"
+
+    def stop(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def plain_loop(url, count):
+    """The floor: a single requests session posting signed events one after another."""
+    session = requests.Session()
+    webhook = Webhook(SECRET)
+    started = time.monotonic()
+    for number in range(count):
+        msg_id = f"msg_plain_{number}"
+        body = f'{{"type":"contact.upserted","data":{{"id":"{number}"}}}}'
+        now = datetime.now(UTC)
+        headers = {
+            "Content-Type": "application/json",
+            "webhook-id": msg_id,
+            "webhook-timestamp": str(int(now.timestamp())),
+            "webhook-signature": webhook.sign(msg_id, now, body),
+        }
+        session.post(url, data=body, headers=headers, timeout=10).raise_for_status()
+    return count / (time.monotonic() - started)
+
+
+def subscribe(server, url, tag):
+    backend_id = server.rpc(
+        "integration.backend",
+        "create",
+        {
+            "name": "Bench receiver",
+            "code": f"bench-{uuid.uuid4().hex[:6]}",
+            "state": "active",
+            "outbound_url": url,
+            "outbound_allow_private": True,
+            "outbound_secret": SECRET,
+        },
+    )
+    event_type = server.rpc(
+        "integration.event.type",
+        "search",
+        [["code", "=", "contact.upserted"], ["direction", "=", "out"]],
+    )
+    server.rpc(
+        "integration.subscription",
+        "create",
+        {
+            "backend_id": backend_id,
+            "event_type_id": event_type[0],
+            "trigger": "on_create",
+            "filter_domain": f"[('ref', '=', '{tag}')]",
+        },
+    )
+
+
+def sent_ids(server, partner_ids):
+    rows = server.rpc(
+        "integration.message",
+        "search_read",
+        [["direction", "=", "out"], ["result_res_id", "in", partner_ids]],
+        fields=["sender_message_id", "result_res_id"],
+    )
+    return {row["result_res_id"]: row["sender_message_id"] for row in rows}
+
+
+def wait_delivered(receiver, ids, timeout):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with receiver.lock:
+            missing = [i for i in ids if i not in receiver.arrivals]
+        if not missing:
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def percentile(values, fraction):
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--config", required=True)
+    parser.add_argument("--count", type=int, default=2000, help="events in the burst")
+    parser.add_argument("--paced", type=int, default=100, help="events sent one by one")
+    parser.add_argument("--timeout", type=int, default=600)
+    args = parser.parse_args()
+    config = configparser.ConfigParser(interpolation=None)
+    config.read(args.config)
+    receiver = Receiver()
+    try:
+        plain_rps = plain_loop(receiver.url, args.count)
+        print(f"plain requests loop: {plain_rps:.0f} deliveries/s ({args.count} events)")
+        with tempfile.TemporaryDirectory() as tmp:
+            server = live_odoo.OdooServer(
+                args.config, config["options"]["db_name"], tmp, workers=2, job_runner=True
+            ).start()
+            try:
+                subscribe(server, receiver.url, "bench")
+                # Burst: every event emitted by one save, then delivered by the runner.
+                started = time.time()
+                partner_ids = server.rpc(
+                    "res.partner",
+                    "create",
+                    [{"name": f"Bench {n}", "ref": "bench"} for n in range(args.count)],
+                )
+                emitted = time.time()
+                ids = sent_ids(server, partner_ids)
+                assert len(ids) == args.count, f"{len(ids)} messages for {args.count} events"
+                if not wait_delivered(receiver, ids.values(), args.timeout):
+                    sys.exit(f"not all delivered within {args.timeout} s")
+                last = max(receiver.arrivals[i] for i in ids.values())
+                burst_rps = args.count / (last - emitted)
+                print(
+                    f"job runner: {burst_rps:.0f} deliveries/s ({args.count} events emitted "
+                    f"by one save in {emitted - started:.1f} s, "
+                    f"delivered in {last - emitted:.1f} s)"
+                )
+                # Paced: one save at a time, so the latency is not queueing behind a burst.
+                latencies = []
+                for number in range(args.paced):
+                    saved = time.time()
+                    (partner_id,) = server.rpc(
+                        "res.partner", "create", [{"name": f"Paced {number}", "ref": "bench"}]
+                    )
+                    msg_id = sent_ids(server, [partner_id])[partner_id]
+                    if not wait_delivered(receiver, [msg_id], 60):
+                        sys.exit("a paced event was not delivered within 60 s")
+                    latencies.append((receiver.arrivals[msg_id] - saved) * 1000)
+            finally:
+                server.stop()
+    finally:
+        receiver.stop()
+    print(
+        f"outbound: {burst_rps:.0f} deliveries/s vs plain loop {plain_rps:.0f}/s -> "
+        f"ratio {burst_rps / plain_rps:.2f}x"
+    )
+    print(
+        f"save-to-delivery latency ({args.paced} paced events): "
+        f"p50 {statistics.median(latencies):.0f} ms, p99 {percentile(latencies, 0.99):.0f} ms"
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,87 @@
+"""Outbound delivery through the real job runner to a loopback receiver."""
+
+import importlib.util
+import pathlib
+import time
+import uuid
+
+from conftest import query, wait_for
+
+# The addon tests' receiver: a real HTTP server verifying signatures with standardwebhooks.
+_spec = importlib.util.spec_from_file_location(
+    "receiver",
+    pathlib.Path(__file__).resolve().parents[1] / "addons/integration_hub/tests/receiver.py",
+)
+receiver_module = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(receiver_module)
+
+SECRET = "whsec_" + "bGl2ZS1vdXRib3VuZC1zZWNyZXQtMjAyNg=="
+
+
+def _subscribe(server, url):
+    backend_id = server.rpc(
+        "integration.backend",
+        "create",
+        {
+            "name": "Live receiver",
+            "code": f"out-{uuid.uuid4().hex[:8]}",
+            "state": "active",
+            "outbound_url": url,
+            "outbound_allow_private": True,
+            "outbound_secret": SECRET,
+        },
+    )
+    event_type = server.rpc(
+        "integration.event.type",
+        "search",
+        [["code", "=", "contact.upserted"], ["direction", "=", "out"]],
+    )
+    server.rpc(
+        "integration.subscription",
+        "create",
+        {
+            "backend_id": backend_id,
+            "event_type_id": event_type[0],
+            "trigger": "on_create_or_write",
+            "filter_domain": "[('name', 'like', 'Outbound live')]",
+            "field_names": "name,city",
+        },
+    )
+    return backend_id
+
+
+def test_change_is_delivered_by_the_job_runner_without_making_the_user_wait(start_server, db):
+    server = start_server(workers=2, job_runner=True)
+    with receiver_module.Receiver(secret=SECRET) as receiver:
+        # The receiver is slow; the user saving a contact must not wait for it.
+        receiver.script((200, {}, 3))
+        _subscribe(server, receiver.url + "/odoo-events")
+        started = time.monotonic()
+        partner_id = server.rpc(
+            "res.partner", "create", {"name": "Outbound live clinic", "city": "Lyon"}
+        )
+        saved_in = time.monotonic() - started
+        assert saved_in < 2.5, f"saving took {saved_in:.1f} s: it waited for the receiver"
+        wait_for(lambda: receiver.requests, what="the delivery")
+        sent = receiver.requests[0]
+        assert sent.verified, "standardwebhooks rejected the signature"
+        assert sent.json["type"] == "contact.upserted"
+        assert sent.json["data"] == {
+            "id": str(partner_id),
+            "name": "Outbound live clinic",
+            "city": "Lyon",
+        }
+        rows = wait_for(
+            lambda: query(
+                db,
+                """SELECT state, sender_message_id FROM integration_message
+                    WHERE direction = 'out' AND result_res_id = %s AND state = 'done'""",
+                partner_id,
+            ),
+            what="the message to be done",
+        )
+        assert rows == [("done", sent.headers["webhook-id"])]
+        # A contact outside the subscription's filter is never sent.
+        server.rpc("res.partner", "create", {"name": "Someone else"})
+        time.sleep(2)
+        assert len(receiver.requests) == 1
