@@ -24,6 +24,8 @@ class TestOutbound(RealRequestsMixin, IntegrationHubCase, TransactionCase):
         super().setUpClass()
         cls._setup_hub()
         cls.contact_out = cls.env.ref("integration_hub.integration_event_type_contact_upserted_out")
+        # Only this class's subscribers hear of its records (the database may have others).
+        cls.env["integration.subscription"].search([]).write({"active": False})
         cls.receiver = Receiver(secret=HMAC_SECRET)
         cls.receiver.__enter__()
         cls.addClassCleanup(cls.receiver.__exit__, None, None, None)
