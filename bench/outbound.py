@@ -150,24 +150,30 @@ def main():
             ).start()
             try:
                 subscribe(server, receiver.url, "bench")
-                # Burst: every event emitted by one save, then delivered by the runner.
+                # Burst: saves of 100 new contacts each, as fast as they go; the runner
+                # delivers meanwhile. The rate counts from the first to the last arrival.
                 started = time.time()
-                partner_ids = server.rpc(
-                    "res.partner",
-                    "create",
-                    [{"name": f"Bench {n}", "ref": "bench"} for n in range(args.count)],
-                )
+                partner_ids = []
+                for first in range(0, args.count, 100):
+                    partner_ids += server.rpc(
+                        "res.partner",
+                        "create",
+                        [
+                            {"name": f"Bench {n}", "ref": "bench"}
+                            for n in range(first, min(first + 100, args.count))
+                        ],
+                    )
                 emitted = time.time()
                 ids = sent_ids(server, partner_ids)
                 assert len(ids) == args.count, f"{len(ids)} messages for {args.count} events"
                 if not wait_delivered(receiver, ids.values(), args.timeout):
                     sys.exit(f"not all delivered within {args.timeout} s")
-                last = max(receiver.arrivals[i] for i in ids.values())
-                burst_rps = args.count / (last - emitted)
+                arrivals = [receiver.arrivals[i] for i in ids.values()]
+                burst_rps = args.count / (max(arrivals) - min(arrivals))
                 print(
                     f"job runner: {burst_rps:.0f} deliveries/s ({args.count} events emitted "
-                    f"by one save in {emitted - started:.1f} s, "
-                    f"delivered in {last - emitted:.1f} s)"
+                    f"in {emitted - started:.1f} s by saves of 100, all delivered "
+                    f"{max(arrivals) - started:.1f} s after the first save)"
                 )
                 # Paced: one save at a time, so the latency is not queueing behind a burst.
                 latencies = []

@@ -62,8 +62,9 @@ class OdooServer:
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 raise RuntimeError(f"Odoo exited at start; see {self.log}")
-            with contextlib.suppress(requests.ConnectionError):
-                if requests.get(f"{self.url}/web/health", timeout=2).status_code == 200:
+            # Not up yet, or too busy to answer in time on a loaded machine: ask again.
+            with contextlib.suppress(requests.ConnectionError, requests.Timeout):
+                if requests.get(f"{self.url}/web/health", timeout=5).status_code == 200:
                     return self
             time.sleep(0.3)
         self.stop()
