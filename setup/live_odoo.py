@@ -58,6 +58,14 @@ class OdooServer:
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
+        try:
+            self._wait_until_up(timeout)
+        except BaseException:
+            self.stop()  # never leave a half-started server behind
+            raise
+        return self
+
+    def _wait_until_up(self, timeout):
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
@@ -65,9 +73,8 @@ class OdooServer:
             # Not up yet, or too busy to answer in time on a loaded machine: ask again.
             with contextlib.suppress(requests.ConnectionError, requests.Timeout):
                 if requests.get(f"{self.url}/web/health", timeout=5).status_code == 200:
-                    return self
+                    return
             time.sleep(0.3)
-        self.stop()
         raise RuntimeError(f"Odoo did not answer within {timeout} s; see {self.log}")
 
     def kill(self):
