@@ -163,7 +163,22 @@ class IntegrationBackend(models.Model):
         backends = super().create(vals_list)
         for backend in backends.filtered(lambda b: not b.channel_id):
             backend.channel_id = backend._ensure_channel()
+        backends._allow_hub_user_in_companies()
         return backends
+
+    def write(self, vals):
+        result = super().write(vals)
+        if "company_id" in vals:
+            self._allow_hub_user_in_companies()
+        return result
+
+    def _allow_hub_user_in_companies(self):
+        """The hub's service user, which runs every job, works in each company that has
+        a backend (Odoo refuses a company outside a user's, even in superuser mode)."""
+        hub_user = self.env.ref("integration_hub.user_integration_hub").sudo()
+        missing = self.company_id - hub_user.company_ids
+        if missing:
+            hub_user.write({"company_ids": [(4, company.id) for company in missing]})
 
     def _ensure_channel(self):
         self.ensure_one()

@@ -125,3 +125,16 @@ class TestSecurity(IntegrationHubCase, TransactionCase):
         visible = self.env["integration.message"].with_user(self.user).search([])
         self.assertIn(self.message, visible)
         self.assertNotIn(other, visible)
+
+    def test_the_service_user_may_work_in_every_company_with_a_backend(self):
+        other_company = self.env["res.company"].create({"name": "Southside clinic group"})
+        hub_user = self.env.ref("integration_hub.user_integration_hub")
+        hub_env = self.env(user=hub_user, su=False)
+        with self.assertRaises(AccessError):
+            self.assertTrue(hub_env["res.partner"].with_company(other_company).env.companies)
+        self._create_backend(company_id=other_company.id)
+        self.assertIn(other_company, hub_user.company_ids)
+        # What a flow does in a job for that backend: work in the backend's company.
+        self.assertEqual(
+            hub_env["res.partner"].with_company(other_company).env.company, other_company
+        )
