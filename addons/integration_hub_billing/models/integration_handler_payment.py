@@ -75,7 +75,9 @@ class IntegrationHandlerPayment(models.AbstractModel):
                     kind="amount_mismatch",
                 )
             invoices = charge.invoice_line_ids.filtered(
-                lambda line: line.integration_share == side
+                lambda line: (
+                    line.integration_share == side and line.move_id.move_type == "out_invoice"
+                )
             ).move_id
         elif allocation.get("encounter_id"):
             reference = allocation["encounter_id"]

@@ -202,4 +202,6 @@ class BillingCase(IntegrationHubCase):
         self._process(payer_event(), endpoint)
 
     def _invoices_of(self, charge, side):
-        return charge.invoice_line_ids.filtered(lambda line: line.integration_share == side).move_id
+        return charge.invoice_line_ids.filtered(
+            lambda line: line.integration_share == side and line.move_id.move_type == "out_invoice"
+        ).move_id
