@@ -49,8 +49,9 @@ class AccountMove(models.Model):
         action["context"] = {"create": False}
         return action
 
-    def _integration_draft_invoice(self, backend, partner, encounter, currency):
-        """The draft invoice of (backend, responsible partner, encounter), made if missing."""
+    def _integration_add_to_draft_invoice(self, backend, partner, encounter, currency, lines):
+        """Add ``lines`` (commands) to the draft invoice of (backend, responsible partner,
+        encounter), made with them when there is none; returns the invoice."""
         domain = [
             ("move_type", "=", "out_invoice"),
             ("state", "=", "draft"),
@@ -62,6 +63,7 @@ class AccountMove(models.Model):
         ]
         invoice = self.search(domain, limit=1)
         if invoice:
+            invoice.write({"invoice_line_ids": lines})
             return invoice
         return (
             self.with_company(backend.company_id)
@@ -75,6 +77,7 @@ class AccountMove(models.Model):
                     "integration_encounter_ref": encounter or False,
                     "invoice_origin": encounter or False,
                     "ref": encounter or False,
+                    "invoice_line_ids": lines,
                 }
             )
         )

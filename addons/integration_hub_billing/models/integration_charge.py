@@ -164,18 +164,16 @@ class IntegrationCharge(models.Model):
                 groups[key].append((charge, side, amount))
         invoices = self.env["account.move"]
         for (backend, partner, encounter, currency), items in groups.items():
-            invoice = self.env["account.move"]._integration_draft_invoice(
-                backend, partner, encounter, currency
+            invoices |= self.env["account.move"]._integration_add_to_draft_invoice(
+                backend,
+                partner,
+                encounter,
+                currency,
+                [
+                    Command.create(charge._invoice_line_values(side, amount))
+                    for charge, side, amount in items
+                ],
             )
-            invoice.write(
-                {
-                    "invoice_line_ids": [
-                        Command.create(charge._invoice_line_values(side, amount))
-                        for charge, side, amount in items
-                    ]
-                }
-            )
-            invoices |= invoice
         self.filtered(lambda c: c.state == "approved").write({"state": "invoiced"})
         invoices.filtered(lambda m: m.integration_backend_id.invoice_auto_post)._integration_post()
         return invoices
