@@ -108,21 +108,6 @@ def percentile(values, share):
     return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
 
 
-def start(server, timeout=180):
-    """Start the server; on a loaded machine its first health answer may be slow."""
-    try:
-        server.start(timeout=timeout)
-    except requests.Timeout:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline and server.process.poll() is None:
-            try:
-                if requests.get(f"{server.url}/web/health", timeout=10).status_code == 200:
-                    return
-            except requests.RequestException:
-                time.sleep(1)
-        raise
-
-
 def run_pipeline(server, conn, count, senders, timeout):
     url = f"{server.url}/integration/webhook/{TOKEN}"
     endpoint = server.rpc("integration.endpoint", "search", [["token", "=", TOKEN]])
@@ -224,7 +209,7 @@ def main():
     with tempfile.TemporaryDirectory() as tmp:
         server = live_odoo.OdooServer(args.config, db, tmp, workers=2, job_runner=True)
         try:
-            start(server)
+            server.start(timeout=180)
             result = run_pipeline(server, conn, args.count, args.senders, args.timeout)
         finally:
             server.stop()
