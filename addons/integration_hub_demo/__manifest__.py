@@ -7,7 +7,10 @@
     "website": "https://github.com/healthcare-integration-hub/odoo-integration-hub",
     "license": "LGPL-3",
     "development_status": "Alpha",
-    "depends": ["integration_hub"],
-    "demo": ["demo/integration_hub_demo.xml"],
+    "depends": ["integration_hub", "integration_hub_billing"],
+    "demo": [
+        "demo/integration_hub_demo.xml",
+        "demo/integration_hub_billing_demo.xml",
+    ],
     "installable": True,
 }

@@ -1,1 +1,1 @@
-from . import test_demo
+from . import test_demo, test_demo_billing

@@ -1,0 +1,18 @@
+from . import (
+    account_move,
+    account_move_line,
+    account_payment,
+    integration_appointment,
+    integration_backend,
+    integration_charge,
+    integration_exception,
+    integration_handler_billing,
+    integration_handler_appointment,
+    integration_handler_charge,
+    integration_handler_claim,
+    integration_handler_patient,
+    integration_handler_payer,
+    integration_handler_payment,
+    integration_handler_refund,
+    integration_reconciliation_report,
+)

@@ -1,0 +1,16 @@
+from odoo import models
+
+
+class IntegrationHandlerPayer(models.AbstractModel):
+    _name = "integration.handler.payer"
+    _inherit = "integration.handler.billing"
+    _description = "Integration Handler: payer.upserted"
+
+    def _handle(self, message, data):
+        values = dict(
+            self._partner_values(message, data),
+            is_company=True,
+            ref=data.get("payer_code") or data["id"],
+        )
+        updated_at = self._parse_datetime(data.get("updated_at"), "updated_at")
+        return self._upsert_bound(message, "res.partner", str(data["id"]), values, updated_at)

@@ -1,0 +1,1 @@
+from . import test_amounts, test_charges, test_events, test_finance_ui, test_payments, test_tour

@@ -1,0 +1,1 @@
+from . import integration_map_code_wizard
