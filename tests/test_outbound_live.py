@@ -85,3 +85,41 @@ def test_change_is_delivered_by_the_job_runner_without_making_the_user_wait(star
         server.rpc("res.partner", "create", {"name": "Someone else"})
         time.sleep(2)
         assert len(receiver.requests) == 1
+
+
+def test_a_save_that_fails_after_emitting_sends_nothing(start_server, db):
+    server = start_server(workers=2, job_runner=True)
+    with receiver_module.Receiver(secret=SECRET) as receiver:
+        backend_id = _subscribe(server, receiver.url + "/odoo-events")
+        # Another rule refuses some contacts after ours has emitted: the user's whole
+        # transaction rolls back, so nothing may reach the receiver.
+        model_id = server.rpc("ir.model", "search", [["model", "=", "res.partner"]])[0]
+        automation_id = server.rpc(
+            "base.automation",
+            "create",
+            {"name": "Refuse rollback contacts", "model_id": model_id, "trigger": "on_create"},
+        )
+        server.rpc(
+            "ir.actions.server",
+            "create",
+            {
+                "name": "Refuse",
+                "model_id": model_id,
+                "base_automation_id": automation_id,
+                "state": "code",
+                "code": "if 'rollback' in record.name: raise UserError('refused')",
+            },
+        )
+        count_sql = "SELECT count(*) FROM integration_message WHERE backend_id = %s"
+        before = query(db, count_sql, backend_id)
+        try:
+            server.rpc("res.partner", "create", {"name": "Outbound live rollback"})
+        except RuntimeError as error:
+            assert "odoo.exceptions.UserError" in str(error)
+        else:
+            raise AssertionError("the save was not refused")
+        server.rpc("res.partner", "create", {"name": "Outbound live kept"})
+        wait_for(lambda: receiver.requests, what="the delivery of the kept contact")
+        time.sleep(1)
+        assert [r.json["data"]["name"] for r in receiver.requests] == ["Outbound live kept"]
+        assert query(db, count_sql, backend_id) == [(before[0][0] + 1,)]

@@ -8,9 +8,11 @@ class Base(models.AbstractModel):
         """Tell the subscribers of ``event_code`` about these records.
 
         The one API flows emit through, e.g. ``invoices._integration_emit("invoice.posted")``.
-        One outbound message per (subscription, record) is written in the caller's
-        transaction and its delivery queued: nothing waits for the network, and a
-        rolled-back transaction emits nothing. Returns the messages.
+        When the caller's transaction commits, one outbound message per (subscription,
+        record) is written with the record's committed state, in that transaction, and
+        its delivery queued: nothing waits for the network, a record emitted several
+        times in a transaction is sent once, and a transaction that rolls back emits
+        nothing.
         """
         subscriptions = self.env["integration.subscription"].sudo()
         if subscription_id:  # a change trigger of one subscription (automation rule)
@@ -19,6 +21,5 @@ class Base(models.AbstractModel):
             subscriptions = subscriptions.browse(
                 subscriptions._subscription_ids(self._name, event_code)
             )
-        if not self or not subscriptions:
-            return self.env["integration.message"]
-        return subscriptions._emit(self)
+        if self and subscriptions:
+            subscriptions._emit(self)

@@ -109,10 +109,11 @@ class IntegrationEventType(models.Model):
                 )
             self.env["integration.serializer"]._check_event_type(event_type)
 
-    def _serialize(self, record):
-        """The 'data' of this outbound event for ``record``."""
+    def _serialize(self, record, subscription=None):
+        """The 'data' of this outbound event for ``record`` (to ``subscription``)."""
         self.ensure_one()
-        return self.env[self.serializer_model or "integration.serializer"]._serialize(self, record)
+        serializer = self.env[self.serializer_model or "integration.serializer"]
+        return serializer._serialize(self, record, subscription)
 
     def _validator(self):
         self.ensure_one()

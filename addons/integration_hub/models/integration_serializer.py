@@ -65,7 +65,7 @@ class IntegrationSerializer(models.AbstractModel):
                     )
                 current = self.env[field.comodel_name] if field.relational else current
 
-    def _serialize(self, event_type, record):
+    def _serialize(self, event_type, record, subscription=None):
         data = {"id": str(record.id)}
         for key, path in self._field_map(event_type).items():
             *relations, name = path.split(".")
@@ -74,6 +74,18 @@ class IntegrationSerializer(models.AbstractModel):
                 target = target[relation][:1]
             data[key] = self._value(target, name) if target else None
         return data
+
+    def _external_id(self, backend, record):
+        """The id ``backend`` knows ``record`` by (its binding), or None."""
+        binding = self.env["integration.binding"].search(
+            [
+                ("backend_id", "=", backend.id),
+                ("res_model", "=", record._name),
+                ("res_id", "=", record.id),
+            ],
+            limit=1,
+        )
+        return binding.external_id or None
 
     def _value(self, record, name):
         """A JSON value of one field: amounts as decimal strings, times in ISO 8601 UTC."""

@@ -1,4 +1,5 @@
 import uuid
+from collections import defaultdict
 
 from odoo import api, fields, models, tools
 from odoo.exceptions import ValidationError
@@ -7,6 +8,8 @@ from odoo.tools.safe_eval import safe_eval
 from .. import delivery, payload
 
 TEST_EVENT = "integration.test"
+# Transaction-local (subscription id, model, record id) noted by _emit.
+PENDING_KEY = "integration_hub.emit"
 # Subscription triggers: emitted by a flow's code, or on changes of the source model
 # (through an automation rule the subscription keeps in step).
 TRIGGERS = [
@@ -180,44 +183,47 @@ class IntegrationSubscription(models.Model):
         )
 
     def _emit(self, records):
-        """One outbound message per (subscription, record), queued for delivery.
+        """Note that the subscribers must hear of ``records``; the messages are written
+        when the transaction commits (see _write_emitted), so they describe the records
+        as committed, a record saved several times in one transaction is sent once, and
+        a transaction that rolls back emits nothing."""
+        pending = self.env.cr.precommit.data.setdefault(PENDING_KEY, {})
+        if not pending:
+            self.env.cr.precommit.add(self.sudo()._write_emitted)
+        for subscription in self:
+            for record_id in records.ids:
+                pending.setdefault((subscription.id, records._name, record_id), None)
 
-        Written in the caller's transaction: if it rolls back, nothing was emitted.
-        """
-        # A change trigger fires on every write of a save (create, then computed and
-        # related writes): it sends one message per record and transaction, with the
-        # record's state at its last write. Explicit emits are each sent.
-        emitted = self.env.cr.precommit.data.setdefault("integration_hub.emitted", {})
-        messages = self.env["integration.message"].sudo()
-        values, keys = [], []
+    def _write_emitted(self):
+        """Precommit hook: one outbound message per (subscription, record) noted in this
+        transaction, queued for delivery."""
+        pending = self.env.cr.precommit.data.pop(PENDING_KEY, {})
+        by_subscription = defaultdict(lambda: defaultdict(list))
+        for subscription_id, model, record_id in pending:
+            by_subscription[subscription_id][model].append(record_id)
+        values = []
         now = fields.Datetime.now()
-        for subscription in self.sudo():
-            if subscription.backend_id.state == "draft":
+        for subscription_id, models_ids in by_subscription.items():
+            subscription = self.browse(subscription_id).exists()
+            if not subscription or subscription.backend_id.state == "draft":
                 continue
             event_type = subscription.event_type_id
             keep = delivery.split_names(subscription.field_names)
             redact = delivery.split_names(subscription.redact_field_names)
-            for record in subscription._matching(records):
-                data = delivery.minimise(event_type._serialize(record), keep, redact)
-                message_values = subscription._message_values(
-                    event_type.code, event_type.version, now, data, record
-                )
-                key = (subscription.id, record._name, record.id)
-                earlier = messages.browse(emitted.get(key)).exists()
-                if subscription.trigger != "emit" and earlier and earlier.state == "queued":
-                    earlier.write(
-                        {
-                            "payload": message_values["payload"],
-                            "payload_sha256": message_values["payload_sha256"],
-                        }
+            for model, record_ids in models_ids.items():
+                records = self.env[model].browse(record_ids).exists()
+                for record in subscription._matching(records):
+                    data = delivery.minimise(
+                        event_type._serialize(record, subscription), keep, redact
                     )
-                    messages |= earlier
-                    continue
-                values.append(message_values)
-                keys.append(key)
-        created = self._queue_messages(values)
-        emitted.update(zip(keys, created.ids, strict=True))
-        return (messages | created).with_env(self.env)
+                    values.append(
+                        subscription._message_values(
+                            event_type.code, event_type.version, now, data, record
+                        )
+                    )
+        self._queue_messages(values)
+        # Precommit hooks run after the transaction's flush: flush what they wrote.
+        self.env.flush_all()
 
     def _matching(self, records):
         """The records this subscriber may hear of: its company's, within its filter."""

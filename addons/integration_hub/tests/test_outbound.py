@@ -58,8 +58,15 @@ class TestOutbound(RealRequestsMixin, IntegrationHubCase, TransactionCase):
             )
         )
 
-    def _emit(self, records=None):
-        return (records or self.partner)._integration_emit("contact.upserted")
+    def _emit(self, records=None, commit=True):
+        """Emit as a flow would, then run what a commit runs: the new messages."""
+        last = self.env["integration.message"].search([], order="id desc", limit=1).id or 0
+        (records or self.partner)._integration_emit("contact.upserted")
+        if commit:
+            self._end_transaction()
+        return self.env["integration.message"].search(
+            [("id", ">", last), ("direction", "=", "out")]
+        )
 
     def _deliver(self, message):
         """Run the message's current delivery job as the job runner would."""
@@ -96,24 +103,38 @@ class TestOutbound(RealRequestsMixin, IntegrationHubCase, TransactionCase):
         self.assertFalse(messages)
         trap.assert_jobs_count(0)
 
-    def test_rolled_back_transaction_emits_nothing(self):
-        count_messages = self.env["integration.message"].search_count([])
-        count_jobs = self.env["queue.job"].search_count([])
-        with self.assertRaises(RuntimeError), self.env.cr.savepoint():
-            self.partner.name = "Renamed"
-            self._emit()
-            self.env.flush_all()
-            self.assertEqual(self.env["integration.message"].search_count([]), count_messages + 1)
-            raise RuntimeError("the user's transaction fails after emitting")
-        self.env.invalidate_all()
-        self.assertEqual(self.env["integration.message"].search_count([]), count_messages)
-        self.assertEqual(self.env["queue.job"].search_count([]), count_jobs)
+    def test_messages_are_written_at_commit_and_a_rollback_emits_nothing(self):
+        def counts():
+            return (
+                self.env["integration.message"].search_count([]),
+                self.env["queue.job"].search_count([]),
+            )
+
+        before = counts()
+        self.partner._integration_emit("contact.upserted")
+        self.env.flush_all()
+        self.assertEqual(counts(), before, "nothing is written before the commit")
+        # A rollback drops what was noted: Cursor.rollback() clears the precommit hooks.
+        self.env.cr.precommit.clear()
+        self._end_transaction()
+        self.assertEqual(counts(), before)
+        # The same emit, committed, writes its message and job.
+        self._emit()
+        self.assertEqual(counts(), (before[0] + 1, before[1] + 1))
+
+    def test_a_record_emitted_twice_in_a_transaction_is_sent_once_as_committed(self):
+        self._emit(commit=False)
+        self.partner.city = "Grenoble"
+        message = self._emit()
+        self.assertEqual(len(message), 1)
+        self.assertEqual(json.loads(message.payload)["data"]["city"], "Grenoble")
 
     def test_a_change_trigger_sends_one_message_per_save_in_the_last_state(self):
         self.subscription.write({"trigger": "on_create_or_write"})
         partner = self.env["res.partner"].create({"name": "Saved", "city": "Lyon"})
         partner.write({"city": "Grenoble"})
         partner.write({"phone": "+33 4 00 00 00 00"})
+        self._end_transaction()
         messages = self.env["integration.message"].search(
             [("subscription_id", "=", self.subscription.id)]
         )
@@ -148,6 +169,7 @@ class TestOutbound(RealRequestsMixin, IntegrationHubCase, TransactionCase):
         self.subscription.write({"trigger": "on_create_or_write"})
         self.assertTrue(self.subscription.automation_id)
         partner = self.env["res.partner"].create({"name": "Created in Odoo"})
+        self._end_transaction()
         message = self.env["integration.message"].search(
             [("subscription_id", "=", self.subscription.id), ("result_res_id", "=", partner.id)]
         )
