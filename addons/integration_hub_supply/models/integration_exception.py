@@ -72,7 +72,8 @@ class IntegrationException(models.Model):
     def _resolve_by_success(self):
         # A buyer's decision (rejected line, short delivery) is not resolved by the
         # message succeeding: it is what the success reported.
-        return super(IntegrationException, self.filtered(lambda e: not e.follow_up))._resolve_by_success()
+        awaiting_success = self.filtered(lambda e: not e.follow_up)
+        return super(IntegrationException, awaiting_success)._resolve_by_success()
 
     def action_map_and_retry(self):
         """Open the wizard that maps the unknown code, then replays the message."""

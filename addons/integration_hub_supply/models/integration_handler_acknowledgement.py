@@ -76,12 +76,12 @@ class IntegrationHandlerAcknowledgement(models.AbstractModel):
                 )
             return [
                 (line, {"integration_ack_state": status, "integration_ack_qty": line.product_qty})
-                for line in order.order_line.filtered(lambda l: not l.display_type)
+                for line in order.order_line.filtered(lambda ol: not ol.display_type)
             ]
         answers = []
         for index, line_data in enumerate(lines_data, start=1):
             product = self._item(message, line_data["item_code"])
-            lines = order.order_line.filtered(lambda l, p=product: l.product_id == p)
+            lines = order.order_line.filtered(lambda ol, p=product: ol.product_id == p)
             if not lines:
                 raise IntegrationBusinessError(
                     self.env._(
@@ -103,9 +103,7 @@ class IntegrationHandlerAcknowledgement(models.AbstractModel):
             if line_status != "rejected":
                 changed = float_compare(
                     quantity, line.product_qty, precision_rounding=line.product_uom.rounding
-                ) != 0 or (
-                    promised and line.date_planned and promised > line.date_planned.date()
-                )
+                ) != 0 or (promised and line.date_planned and promised > line.date_planned.date())
                 line_status = "changed" if changed else "accepted"
             answers.append(
                 (

@@ -32,7 +32,9 @@ class IntegrationHandlerCatalog(models.AbstractModel):
                 "product_id": product.id,
                 "product_code": line.get("supplier_item_code") or False,
                 "price": float(self._decimal(line["price"], f"{where}/price")),
-                "min_qty": float(self._decimal(line.get("min_quantity", "0"), f"{where}/min_quantity")),
+                "min_qty": float(
+                    self._decimal(line.get("min_quantity", "0"), f"{where}/min_quantity")
+                ),
                 "delay": int(line.get("lead_time_days") or 0),
                 "currency_id": currency.id,
                 "date_start": valid_from or False,

@@ -56,7 +56,10 @@ class IntegrationHandlerConsumption(models.AbstractModel):
                 ),
                 kind="validation",
             )
-        if product.tracking == "serial" and uom._compute_quantity(float(quantity), product.uom_id) != 1:
+        if (
+            product.tracking == "serial"
+            and uom._compute_quantity(float(quantity), product.uom_id) != 1
+        ):
             raise IntegrationBusinessError(
                 self.env._(
                     "%(product)s is tracked by serial number: one consumption event per unit.",

@@ -23,8 +23,7 @@ class IntegrationHandlerGoodsReceipt(models.AbstractModel):
             self._wait_for(
                 message,
                 self.env._(
-                    "Goods receipt %(receipt)s refers to ASN %(asn)s, which has not been "
-                    "received.",
+                    "Goods receipt %(receipt)s refers to ASN %(asn)s, which has not been received.",
                     receipt=data["id"],
                     asn=data["asn_id"],
                 ),
@@ -58,9 +57,7 @@ class IntegrationHandlerGoodsReceipt(models.AbstractModel):
                     kind="unknown_record",
                 )
             values = {
-                "quantity": float(
-                    self._decimal(line_data["quantity"], f"lines/{index}/quantity")
-                ),
+                "quantity": float(self._decimal(line_data["quantity"], f"lines/{index}/quantity")),
                 "picked": True,
             }
             if line_data.get("lot") and line_data["lot"] != move_line.lot_id.name:

@@ -54,8 +54,10 @@ class IntegrationHandlerItem(models.AbstractModel):
         )
 
     def _free_barcode(self, barcode, product, item_id):
-        owner = self.env["product.product"].with_context(active_test=False).search(
-            [("barcode", "=", barcode), ("id", "!=", product.id)], limit=1
+        owner = (
+            self.env["product.product"]
+            .with_context(active_test=False)
+            .search([("barcode", "=", barcode), ("id", "!=", product.id)], limit=1)
         )
         if owner:
             raise IntegrationBusinessError(

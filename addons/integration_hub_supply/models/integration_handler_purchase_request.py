@@ -77,7 +77,7 @@ class IntegrationHandlerPurchaseRequest(models.AbstractModel):
                 "company_id": message.company_id.id,
                 "picking_type_id": warehouse.in_type_id.id,
                 "origin": data["id"],
-                "note": note,
+                "notes": note,
             }
         )
         self._bind(message, order, external_id)

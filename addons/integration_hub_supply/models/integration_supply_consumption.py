@@ -141,7 +141,7 @@ class IntegrationSupplyConsumption(models.Model):
             try:
                 with self.env.cr.savepoint():
                     done |= batch._validate()
-            except Exception:  # noqa: BLE001 - one location's failure must not stop the others
+            except Exception:  # one location's failure must not stop the others
                 _logger.exception(
                     "consumptions at %s could not be validated; they stay pending",
                     location.complete_name,

@@ -59,7 +59,11 @@ class IntegrationSupplyReplenishment(models.Model):
         """Replenish ``orderpoint``'s location up to its maximum (or minimum): from the
         location with the largest surplus when it covers the need, else by adding to a
         draft purchase order with the preferred vendor. Records the decision."""
-        product, location, uom = orderpoint.product_id, orderpoint.location_id, orderpoint.product_uom
+        product, location, uom = (
+            orderpoint.product_id,
+            orderpoint.location_id,
+            orderpoint.product_uom,
+        )
         on_hand = orderpoint._integration_on_hand()
         forecast = self._forecast(orderpoint)
         minimum = orderpoint.product_min_qty
@@ -103,9 +107,9 @@ class IntegrationSupplyReplenishment(models.Model):
                     source_location_id=source.id,
                     picking_id=picking.id,
                     reason=self.env._(
-                        "%(source)s holds %(surplus)s %(uom)s above its own minimum, enough "
+                        "%(origin)s holds %(surplus)s %(uom)s above its own minimum, enough "
                         "for the %(need)s needed: internal transfer %(picking)s.",
-                        source=source.complete_name,
+                        origin=source.complete_name,
                         surplus=surplus,
                         uom=uom.name,
                         need=need,
@@ -185,7 +189,8 @@ class IntegrationSupplyReplenishment(models.Model):
                 ("product_id", "=", product.id),
                 ("company_id", "=", orderpoint.company_id.id),
                 ("location_id.usage", "=", "internal"),
-                ("location_id", "not child_of", orderpoint.location_id.id),
+                "!",
+                ("location_id", "child_of", orderpoint.location_id.id),
             ],
             ["location_id"],
             ["quantity:sum", "reserved_quantity:sum"],
@@ -275,7 +280,7 @@ class IntegrationSupplyReplenishment(models.Model):
                     "origin": orderpoint.name,
                 }
             )
-        line = order.order_line.filtered(lambda l: l.orderpoint_id == orderpoint)[:1]
+        line = order.order_line.filtered(lambda ol: ol.orderpoint_id == orderpoint)[:1]
         if line:
             line.product_qty += orderpoint.product_uom._compute_quantity(need, line.product_uom)
         else:

@@ -14,12 +14,10 @@ class IntegrationSupplyMapCode(models.TransientModel):
     backend_id = fields.Many2one(related="exception_id.backend_id")
     code_kind = fields.Char(related="exception_id.code_kind")
     external_code = fields.Char(related="exception_id.external_code")
-    product_id = fields.Many2one("product.product", string="Product")
+    product_id = fields.Many2one("product.product")
     uom_id = fields.Many2one("uom.uom", string="Unit of measure")
-    location_id = fields.Many2one(
-        "stock.location", string="Location", domain=[("usage", "=", "internal")]
-    )
-    warehouse_id = fields.Many2one("stock.warehouse", string="Warehouse")
+    location_id = fields.Many2one("stock.location", domain=[("usage", "=", "internal")])
+    warehouse_id = fields.Many2one("stock.warehouse")
 
     @api.model
     def _target_field(self, kind):
@@ -34,9 +32,7 @@ class IntegrationSupplyMapCode(models.TransientModel):
         self.ensure_one()
         exception = self.exception_id
         if exception.code_kind not in CODE_KIND_MODELS or not exception.external_code:
-            raise UserError(
-                self.env._("This exception is not about an unmapped supply code.")
-            )
+            raise UserError(self.env._("This exception is not about an unmapped supply code."))
         record = self[self._target_field(exception.code_kind)]
         if not record:
             raise UserError(
