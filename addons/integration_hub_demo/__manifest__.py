@@ -7,7 +7,13 @@
     "website": "https://github.com/healthcare-integration-hub/odoo-integration-hub",
     "license": "LGPL-3",
     "development_status": "Alpha",
-    "depends": ["integration_hub"],
-    "demo": ["demo/integration_hub_demo.xml"],
+    "depends": [
+        "integration_hub",
+        "integration_hub_supply",
+    ],
+    "demo": [
+        "demo/integration_hub_demo.xml",
+        "demo/integration_hub_supply_demo.xml",
+    ],
     "installable": True,
 }

@@ -12,6 +12,7 @@
     # stock_account, the valuation of consumption moves.
     "depends": ["integration_hub", "stock", "purchase", "purchase_stock"],
     "data": [
+        "security/integration_hub_supply_groups.xml",
         "security/ir.model.access.csv",
         "security/integration_hub_supply_security.xml",
         "data/queue_job_channel_data.xml",

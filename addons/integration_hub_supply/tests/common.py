@@ -106,10 +106,14 @@ class SupplyCase(IntegrationHubCase):
 
     @classmethod
     def _supply_message(cls, event, endpoint=None):
-        """A stored, queued inbound supply message, as the webhook controller leaves it."""
+        """A stored, queued inbound supply message, as the webhook controller leaves it:
+        stored in the name of the hub's service user (superuser mode, as the controller
+        does), so its job runs as that user, whose groups still decide what computed
+        fields (stock quantities) may read."""
         endpoint = endpoint or cls.supply_endpoint
         body = json.dumps(event)
-        message = cls.env["integration.message"].create(
+        service_env = cls.env(user=cls.env.ref("integration_hub.user_integration_hub"), su=True)
+        message = service_env["integration.message"].create(
             {
                 "backend_id": endpoint.backend_id.id,
                 "endpoint_id": endpoint.id,
@@ -121,7 +125,7 @@ class SupplyCase(IntegrationHubCase):
             }
         )
         message._enqueue()
-        return message
+        return message.with_env(cls.env)
 
     def _process(self, event, endpoint=None):
         message = self._supply_message(event, endpoint)
