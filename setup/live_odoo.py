@@ -62,7 +62,8 @@ class OdooServer:
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 raise RuntimeError(f"Odoo exited at start; see {self.log}")
-            with contextlib.suppress(requests.ConnectionError):
+            # A loaded machine may answer the first health checks late: ask again.
+            with contextlib.suppress(requests.ConnectionError, requests.Timeout):
                 if requests.get(f"{self.url}/web/health", timeout=2).status_code == 200:
                     return self
             time.sleep(0.3)
