@@ -5,3 +5,4 @@ from . import test_replenishment
 from . import test_purchase
 from . import test_receipt
 from . import test_webhook
+from . import test_security
