@@ -7,10 +7,11 @@
     "website": "https://github.com/healthcare-integration-hub/odoo-integration-hub",
     "license": "LGPL-3",
     "development_status": "Alpha",
-    "depends": ["integration_hub", "integration_hub_billing"],
+    "depends": ["integration_hub", "integration_hub_billing", "integration_hub_supply"],
     "demo": [
         "demo/integration_hub_demo.xml",
         "demo/integration_hub_billing_demo.xml",
+        "demo/integration_hub_supply_demo.xml",
     ],
     "installable": True,
 }

@@ -5,8 +5,11 @@ import time
 import traceback
 from datetime import timedelta
 
+from psycopg2 import OperationalError
+
 from odoo import api, fields, models
 from odoo.exceptions import UserError
+from odoo.service.model import PG_CONCURRENCY_ERRORS_TO_RETRY
 
 from odoo.addons.queue_job.exception import RetryableJobError
 from odoo.addons.queue_job.job import Job
@@ -250,7 +253,15 @@ class IntegrationMessage(models.Model):
             self.state = "exception"
             self.env["integration.exception"]._open_for(self, error)
             return "Business exception opened."
-        except Exception as error:  # noqa: BLE001 - any other error is technical: retried
+        except Exception as error:  # any other error is technical: retried
+            if (
+                isinstance(error, OperationalError)
+                and error.pgcode in PG_CONCURRENCY_ERRORS_TO_RETRY
+            ):
+                # A concurrent transaction changed the same rows (two consumptions of
+                # one item at one location): queue_job runs the job again in a fresh
+                # transaction, as Odoo retries such requests. Not a failed attempt.
+                raise
             self._finish_attempt(attempt_values, started, "failed", error)
             return self._retry_or_die()
         self._finish_attempt(attempt_values, started, "done")

@@ -1,11 +1,14 @@
 from contextlib import contextmanager
 from datetime import timedelta
 
+from psycopg2 import OperationalError
+
 from odoo import fields
 from odoo.exceptions import UserError
 from odoo.tests import TransactionCase, new_test_user, tagged
 
 from odoo.addons.queue_job.exception import RetryableJobError
+from odoo.addons.queue_job.job import Job
 
 from ..exceptions import IntegrationBusinessError
 from .common import IntegrationHubCase, contact_event, trap_jobs
@@ -19,8 +22,9 @@ class TestProcessing(IntegrationHubCase, TransactionCase):
         cls._setup_hub()
 
     @contextmanager
-    def _partner_writes_fail(self, times):
-        """A real database fault: the next ``times`` partner writes raise an error.
+    def _partner_writes_fail(self, times, errcode="P0001"):
+        """A real database fault: the next ``times`` partner writes raise an error
+        (SQLSTATE ``errcode``; 40001 is what a concurrent update raises).
 
         A sequence counts the failures because, unlike a table, it is not rolled
         back with the failed attempt's savepoint.
@@ -31,7 +35,7 @@ class TestProcessing(IntegrationHubCase, TransactionCase):
             f"""CREATE FUNCTION ih_test_fail_partner() RETURNS trigger AS $$
                 BEGIN
                     IF nextval('ih_test_failures') <= {int(times)} THEN
-                        RAISE EXCEPTION 'simulated database outage';
+                        RAISE EXCEPTION 'simulated database outage' USING ERRCODE = '{errcode}';
                     END IF;
                     RETURN NEW;
                 END $$ LANGUAGE plpgsql"""
@@ -150,6 +154,19 @@ class TestProcessing(IntegrationHubCase, TransactionCase):
             message.attempt_ids.filtered(lambda a: a.number == 1).traceback,
         )
         self.assertEqual(len(self._partners("C-5")), 1)
+
+    def test_concurrent_update_is_retried_by_queue_job_not_counted_as_an_attempt(self):
+        message = self._create_message(contact_event("C-15", "Busy"))
+        job = Job.load(self.env, message.job_id.uuid)
+        with self._partner_writes_fail(times=1, errcode="40001"):
+            # queue_job's runner catches it and runs the job again in a new transaction.
+            with self.assertRaises(OperationalError) as caught:
+                job.perform()
+            self.assertEqual(caught.exception.pgcode, "40001")
+            message.invalidate_recordset()
+            self.assertEqual((message.state, message.attempt_count), ("queued", 0))
+            self._perform_job(message)
+        self.assertEqual((message.state, message.attempt_count), ("done", 1))
 
     def test_dead_after_max_attempts_then_replay_from_dead(self):
         message = self._create_message(contact_event("C-6", "Down"))

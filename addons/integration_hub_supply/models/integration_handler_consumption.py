@@ -1,0 +1,72 @@
+from odoo import models
+
+from odoo.addons.integration_hub.exceptions import IntegrationBusinessError
+
+
+class IntegrationHandlerConsumption(models.AbstractModel):
+    """supply.consumed: a done, valued stock move from the care location to the
+    company's consumption location (pending until the batch cron for batch backends)."""
+
+    _name = "integration.handler.consumption"
+    _inherit = "integration.handler.supply"
+    _description = "Integration Handler: supply.consumed"
+
+    def _handle(self, message, data):
+        consumption_model = self.env["integration.supply.consumption"]
+        binding = self._binding(message, consumption_model._name, data["id"])
+        if binding and binding._record():
+            return binding._record()
+        product = self._item(message, data["item_code"])
+        quantity = self._decimal(data["quantity"], "quantity", allow_zero=False)
+        uom = self._uom(message, data.get("uom"), product)
+        location = self._location(message, data["location_code"])
+        consumption = consumption_model.create(
+            {
+                "name": data["id"],
+                "message_id": message.id,
+                "backend_id": message.backend_id.id,
+                "product_id": product.id,
+                "quantity": float(quantity),
+                "uom_id": uom.id,
+                "lot_id": self._lot(product, data.get("lot"), quantity, uom, message).id,
+                "location_id": location.id,
+                "location_dest_id": self.env["stock.location"]
+                ._integration_consumption_location(message.company_id)
+                .id,
+                "department_code": data.get("department_code") or False,
+                "encounter_ref": data.get("encounter_id") or False,
+                "consumed_at": self._parse_datetime(data.get("consumed_at"), "consumed_at"),
+            }
+        )
+        self._bind(message, consumption, data["id"])
+        if message.backend_id.latency_tier != "batch":
+            consumption._validate()
+        return consumption
+
+    def _lot(self, product, lot_name, quantity, uom, message):
+        """The lot or serial number consumed, when the product is tracked."""
+        if product.tracking == "none":
+            return self.env["stock.lot"]
+        if not lot_name:
+            raise IntegrationBusinessError(
+                self.env._(
+                    "%(product)s is tracked by %(tracking)s: the consumption needs its 'lot'.",
+                    product=product.display_name,
+                    tracking=product.tracking,
+                ),
+                kind="validation",
+            )
+        if (
+            product.tracking == "serial"
+            and uom._compute_quantity(float(quantity), product.uom_id) != 1
+        ):
+            raise IntegrationBusinessError(
+                self.env._(
+                    "%(product)s is tracked by serial number: one consumption event per unit.",
+                    product=product.display_name,
+                ),
+                kind="validation",
+            )
+        return self.env["stock.lot"]._integration_find_or_create(
+            product, lot_name, message.company_id
+        )

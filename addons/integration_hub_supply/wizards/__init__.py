@@ -1,0 +1,1 @@
+from . import integration_supply_map_code
