@@ -15,4 +15,7 @@ from . import (
     integration_handler_payment,
     integration_handler_refund,
     integration_reconciliation_report,
+    integration_serializer_billing,
+    integration_serializer_invoice,
+    integration_serializer_payment,
 )

@@ -82,11 +82,16 @@ class AccountMove(models.Model):
             )
         )
 
+    def _post(self, soft=True):
+        posted = super()._post(soft=soft)
+        # Every posted customer invoice or credit note, however it was posted.
+        posted.filtered(lambda m: m.is_sale_document())._integration_emit("invoice.posted")
+        return posted
+
     def _integration_post(self):
         """Post invoices built from integration charges.
 
-        The one place integration invoices are posted: the point to emit
-        ``invoice.posted`` back to the billing system.
+        ``invoice.posted`` is emitted by ``_post`` for every customer invoice.
         """
         to_post = self.filtered(lambda m: m.state == "draft")
         to_post.action_post()

@@ -12,3 +12,9 @@ class AccountPayment(models.Model):
         copy=False,
         help="The external system that reported this payment.",
     )
+
+    def action_post(self):
+        result = super().action_post()
+        # Subscribers hear of it once the transaction commits, with the invoices it paid.
+        self.filtered(lambda p: p.state != "draft")._integration_emit("payment.registered")
+        return result

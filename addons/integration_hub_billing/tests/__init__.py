@@ -1,1 +1,9 @@
-from . import test_amounts, test_charges, test_events, test_finance_ui, test_payments, test_tour
+from . import (
+    test_amounts,
+    test_charges,
+    test_events,
+    test_finance_ui,
+    test_outbound_billing,
+    test_payments,
+    test_tour,
+)
