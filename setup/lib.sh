@@ -142,7 +142,7 @@ log_level = info
 integration_hub_encryption_key = $key
 
 [queue_job]
-channels = root:2,root.integration:2
+channels = root:2,root.integration:2,root.integration_critical:1
 scheme = http
 host = 127.0.0.1
 port = $port

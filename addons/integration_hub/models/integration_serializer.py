@@ -87,6 +87,18 @@ class IntegrationSerializer(models.AbstractModel):
         )
         return binding.external_id or None
 
+    def _external_code(self, backend, kind, record):
+        """The code of ``kind`` that ``backend`` maps to ``record`` (code maps), or None."""
+        mapping = self.env["integration.code.map"].search(
+            [
+                ("backend_id", "=", backend.id),
+                ("kind", "=", kind),
+                ("record_ref", "=", f"{record._name},{record.id}"),
+            ],
+            limit=1,
+        )
+        return mapping.external_code or None
+
     def _value(self, record, name):
         """A JSON value of one field: amounts as decimal strings, times in ISO 8601 UTC."""
         field = record._fields[name]

@@ -17,3 +17,4 @@ from . import integration_handler_purchase_request
 from . import integration_handler_acknowledgement
 from . import integration_handler_asn
 from . import integration_handler_goods_receipt
+from . import integration_serializer_purchase_order

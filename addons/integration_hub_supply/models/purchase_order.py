@@ -16,3 +16,11 @@ class PurchaseOrder(models.Model):
         readonly=True,
         copy=False,
     )
+
+    def button_approve(self, force=False):
+        result = super().button_approve(force=force)
+        # Confirmed directly or approved later: the supplier hears of it at commit.
+        self.filtered(lambda o: o.state in ("purchase", "done"))._integration_emit(
+            "purchase.order.confirmed"
+        )
+        return result

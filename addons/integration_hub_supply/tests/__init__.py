@@ -6,3 +6,4 @@ from . import test_purchase
 from . import test_receipt
 from . import test_webhook
 from . import test_security
+from . import test_outbound_supply
