@@ -40,6 +40,22 @@ def test_job_killed_mid_run_is_requeued_and_processed_once(start_server, db):
     assert query(db, "SELECT state FROM integration_message WHERE id = %s", message_id) == [
         ("queued",)
     ]
+    # queue_job requeues a started job once no worker holds its lock and it was enqueued
+    # over 10 s ago; its runner looks at start, then once a minute. Start the second
+    # server when that holds, so its first look finds the job.
+    wait_for(
+        lambda: query(
+            db,
+            """SELECT 1 FROM queue_job_lock l
+                 JOIN queue_job j ON j.id = l.queue_job_id
+                 JOIN integration_message m ON m.job_id = j.id
+                WHERE m.id = %s
+                  AND j.date_enqueued < (now() AT TIME ZONE 'utc' - INTERVAL '11 sec')
+                  FOR NO KEY UPDATE OF l SKIP LOCKED""",
+            message_id,
+        ),
+        what="the killed worker's lock on the job to be released",
+    )
     second = start_server(workers=0, job_runner=True)
     wait_for(
         lambda: (
