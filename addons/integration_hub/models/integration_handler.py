@@ -81,6 +81,16 @@ class IntegrationHandler(models.AbstractModel):
             )
         return record
 
+    def _country(self, code):
+        """The country of an ISO code; an unknown code is a business error."""
+        country = self.env["res.country"].search([("code", "=ilike", code)], limit=1)
+        if not country:
+            raise IntegrationBusinessError(
+                self.env._("Unknown country code '%(code)s'.", code=code),
+                kind="unknown_record",
+            )
+        return country
+
     def _parse_datetime(self, value, field_name):
         """A naive UTC datetime from an ISO 8601 string, or None."""
         if not value:

@@ -1,7 +1,5 @@
 from odoo import models
 
-from ..exceptions import IntegrationBusinessError
-
 # data key -> res.partner field; anything else in the event is ignored, never written.
 CONTACT_FIELDS = {
     "name": "name",
@@ -22,15 +20,7 @@ class IntegrationHandlerContact(models.AbstractModel):
     def _handle(self, message, data):
         values = {field: data[key] for key, field in CONTACT_FIELDS.items() if key in data}
         if data.get("country_code"):
-            country = self.env["res.country"].search(
-                [("code", "=ilike", data["country_code"])], limit=1
-            )
-            if not country:
-                raise IntegrationBusinessError(
-                    self.env._("Unknown country code '%(code)s'.", code=data["country_code"]),
-                    kind="unknown_record",
-                )
-            values["country_id"] = country.id
+            values["country_id"] = self._country(data["country_code"]).id
         values["company_id"] = message.company_id.id
         updated_at = self._parse_datetime(data.get("updated_at"), "updated_at")
         return self._upsert_bound(message, "res.partner", str(data["id"]), values, updated_at)

@@ -101,6 +101,29 @@ class IntegrationHubCase:
             )
         return endpoint
 
+    @classmethod
+    def _serve_outbound(cls, backend, path="/hooks", **values):
+        """A loopback receiver (tests/receiver.py) for ``backend``'s deliveries, stopped
+        with the class; other subscriptions in the database are switched off so that
+        only the class's own subscribers hear of its records."""
+        from .receiver import Receiver
+
+        receiver = Receiver(secret=HMAC_SECRET)
+        receiver.__enter__()
+        cls.addClassCleanup(receiver.__exit__, None, None, None)
+        backend.write(
+            dict(
+                {
+                    "outbound_url": receiver.url + path,
+                    "outbound_allow_private": True,
+                    "outbound_secret": HMAC_SECRET,
+                },
+                **values,
+            )
+        )
+        cls.env["integration.subscription"].search([]).write({"active": False})
+        return receiver
+
     def _track_changes(self):
         """Track changes from here on, as the UI does (the factories run without)."""
         self.env = self.env(context=dict(self.env.context, tracking_disable=False))

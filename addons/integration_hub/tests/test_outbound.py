@@ -12,7 +12,6 @@ from odoo.addons.queue_job.exception import RetryableJobError
 
 from .. import signatures
 from .common import HMAC_SECRET, IntegrationHubCase, RealRequestsMixin, trap_jobs
-from .receiver import Receiver
 
 
 @tagged("post_install", "-at_install")
@@ -24,19 +23,8 @@ class TestOutbound(RealRequestsMixin, IntegrationHubCase, TransactionCase):
         super().setUpClass()
         cls._setup_hub()
         cls.contact_out = cls.env.ref("integration_hub.integration_event_type_contact_upserted_out")
-        # Only this class's subscribers hear of its records (the database may have others).
-        cls.env["integration.subscription"].search([]).write({"active": False})
-        cls.receiver = Receiver(secret=HMAC_SECRET)
-        cls.receiver.__enter__()
-        cls.addClassCleanup(cls.receiver.__exit__, None, None, None)
-        cls.backend.write(
-            {
-                "outbound_url": cls.receiver.url + "/hooks",
-                "outbound_allow_private": True,
-                "outbound_secret": HMAC_SECRET,
-                "outbound_read_timeout": 2,
-                "circuit_failure_threshold": 3,
-            }
+        cls.receiver = cls._serve_outbound(
+            cls.backend, outbound_read_timeout=2, circuit_failure_threshold=3
         )
         cls.subscription = cls._subscribe()
         cls.partner = cls.env["res.partner"].create(

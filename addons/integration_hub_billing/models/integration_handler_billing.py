@@ -57,15 +57,7 @@ class IntegrationHandlerBilling(models.AbstractModel):
     def _partner_values(self, message, data):
         values = {field: data[key] for key, field in BILLING_PARTNER_FIELDS.items() if key in data}
         if data.get("country_code"):
-            country = self.env["res.country"].search(
-                [("code", "=ilike", data["country_code"])], limit=1
-            )
-            if not country:
-                raise IntegrationBusinessError(
-                    self.env._("Unknown country code '%(code)s'.", code=data["country_code"]),
-                    kind="unknown_record",
-                )
-            values["country_id"] = country.id
+            values["country_id"] = self._country(data["country_code"]).id
         values["company_id"] = message.company_id.id
         return values
 

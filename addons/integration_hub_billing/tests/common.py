@@ -6,19 +6,7 @@ from odoo import Command
 from odoo.addons.integration_hub import payload
 from odoo.addons.integration_hub.tests.common import IntegrationHubCase
 
-BILLING_TYPES = (
-    "patient.upserted",
-    "payer.upserted",
-    "appointment.scheduled",
-    "appointment.rescheduled",
-    "appointment.cancelled",
-    "appointment.no_show",
-    "appointment.completed",
-    "charge.captured",
-    "payment.posted",
-    "refund.issued",
-    "claim.status_changed",
-)
+from ..models.integration_exception import BILLING_EVENT_TYPES as BILLING_TYPES
 
 
 def event(event_type, **data):

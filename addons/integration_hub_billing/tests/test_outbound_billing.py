@@ -2,8 +2,7 @@ from odoo import Command
 from odoo.tests import tagged
 
 from odoo.addons.account.tests.common import AccountTestInvoicingCommon
-from odoo.addons.integration_hub.tests.common import HMAC_SECRET, RealRequestsMixin
-from odoo.addons.integration_hub.tests.receiver import Receiver
+from odoo.addons.integration_hub.tests.common import RealRequestsMixin
 
 from .common import BillingCase, charge_event, payment_event
 
@@ -16,17 +15,7 @@ class TestOutboundBilling(RealRequestsMixin, BillingCase, AccountTestInvoicingCo
     def setUpClass(cls):
         super().setUpClass()
         cls._setup_billing()
-        cls.receiver = Receiver(secret=HMAC_SECRET)
-        cls.receiver.__enter__()
-        cls.addClassCleanup(cls.receiver.__exit__, None, None, None)
-        cls.backend.write(
-            {
-                "outbound_url": cls.receiver.url + "/odoo",
-                "outbound_allow_private": True,
-                "outbound_secret": HMAC_SECRET,
-            }
-        )
-        cls.env["integration.subscription"].search([]).write({"active": False})
+        cls.receiver = cls._serve_outbound(cls.backend, "/odoo")
         for code, domain in (
             ("invoice.posted", f"[('integration_backend_id', '=', {cls.backend.id})]"),
             ("payment.registered", "[('partner_type', '=', 'customer')]"),

@@ -1,7 +1,5 @@
 from odoo import models
 
-from odoo.addons.integration_hub.exceptions import IntegrationBusinessError
-
 
 class IntegrationHandlerSupplier(models.AbstractModel):
     """supplier.upserted: a vendor, bound to the supplier id."""
@@ -20,14 +18,6 @@ class IntegrationHandlerSupplier(models.AbstractModel):
         if "email" in data:
             values["email"] = data["email"] or False
         if data.get("country_code"):
-            country = self.env["res.country"].search(
-                [("code", "=ilike", data["country_code"])], limit=1
-            )
-            if not country:
-                raise IntegrationBusinessError(
-                    self.env._("Unknown country code '%(code)s'.", code=data["country_code"]),
-                    kind="unknown_record",
-                )
-            values["country_id"] = country.id
+            values["country_id"] = self._country(data["country_code"]).id
         updated_at = self._parse_datetime(data.get("updated_at"), "updated_at")
         return self._upsert_bound(message, "res.partner", data["id"], values, updated_at)

@@ -8,18 +8,10 @@ from odoo import Command
 from odoo.addons.integration_hub import payload
 from odoo.addons.integration_hub.tests.common import IntegrationHubCase
 
+from ..models.integration_exception import SUPPLY_EVENT_TYPES as SUPPLY_TYPES
+
 SAMPLES = (
     pathlib.Path(__file__).resolve().parents[2] / "integration_hub_demo" / "samples" / "events"
-)
-SUPPLY_TYPES = (
-    "item.upserted",
-    "supplier.upserted",
-    "catalog.price_updated",
-    "supply.consumed",
-    "purchase.requested",
-    "supplier.acknowledged",
-    "asn.received",
-    "goods.received",
 )
 
 

@@ -3,8 +3,7 @@ import json
 from odoo import Command
 from odoo.tests import TransactionCase, tagged
 
-from odoo.addons.integration_hub.tests.common import HMAC_SECRET, RealRequestsMixin
-from odoo.addons.integration_hub.tests.receiver import Receiver
+from odoo.addons.integration_hub.tests.common import RealRequestsMixin
 
 from .common import SupplyCase
 
@@ -17,17 +16,7 @@ class TestOutboundSupply(RealRequestsMixin, SupplyCase, TransactionCase):
     def setUpClass(cls):
         super().setUpClass()
         cls._setup_supply()
-        cls.receiver = Receiver(secret=HMAC_SECRET)
-        cls.receiver.__enter__()
-        cls.addClassCleanup(cls.receiver.__exit__, None, None, None)
-        cls.supply_backend.write(
-            {
-                "outbound_url": cls.receiver.url + "/orders",
-                "outbound_allow_private": True,
-                "outbound_secret": HMAC_SECRET,
-            }
-        )
-        cls.env["integration.subscription"].search([]).write({"active": False})
+        cls.receiver = cls._serve_outbound(cls.supply_backend, "/orders")
         cls.env["integration.subscription"].create(
             {
                 "backend_id": cls.supply_backend.id,
