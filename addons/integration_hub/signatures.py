@@ -23,6 +23,10 @@ ED25519_PUBLIC_PREFIX = "whpk_"
 ED25519_PRIVATE_PREFIX = "whsk_"
 SCHEME_HMAC = "v1"
 SCHEME_ED25519 = "v1a"
+# A static token in the Authorization header, for senders that cannot sign (a FHIR
+# server's subscription, an HL7 bridge): weaker than a signature, so opt-in per endpoint.
+SCHEME_BEARER = "bearer"
+BEARER_MIN_LENGTH = 12
 
 
 class SignatureError(ValueError):
@@ -55,6 +59,13 @@ def decode_key(key):
 
 def check_key(scheme, key):
     """Raise ``ValueError`` if ``key`` cannot be used for ``scheme``."""
+    if scheme == SCHEME_BEARER:
+        if len(key) < BEARER_MIN_LENGTH or not key.isascii() or not key.isprintable() or " " in key:
+            raise ValueError(
+                f"a bearer token is at least {BEARER_MIN_LENGTH} printable ASCII characters "
+                "without spaces"
+            )
+        return
     raw = decode_key(key)
     if scheme == SCHEME_ED25519:
         if not key.startswith(ED25519_PUBLIC_PREFIX) or len(raw) != 32:
@@ -122,6 +133,22 @@ def verify(keys, msg_id, timestamp, body, signature_header):
                 except InvalidSignature:
                     continue
     raise SignatureError("no signature matches a key of this endpoint")
+
+
+def check_bearer(keys, authorization):
+    """True when the ``Authorization`` header carries one of the bearer ``keys``.
+
+    Every key is compared, in constant time, so the answer's timing tells nothing.
+    """
+    kind, _sep, token = (authorization or "").strip().partition(" ")
+    token = token.strip().encode()
+    if kind.lower() != "bearer" or not token:
+        return False
+    matched = False
+    for scheme, key in keys:
+        if scheme == SCHEME_BEARER and hmac.compare_digest(key.encode(), token):
+            matched = True
+    return matched
 
 
 def check_timestamp(timestamp, tolerance, now=None):

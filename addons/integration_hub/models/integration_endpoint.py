@@ -1,4 +1,6 @@
 import ipaddress
+import json
+import logging
 import secrets as token_generator
 from typing import NamedTuple
 
@@ -6,7 +8,26 @@ from odoo import api, fields, models, tools
 from odoo.exceptions import ValidationError
 from odoo.tools import SQL
 
+from .. import payload as payload_lib
+from .. import signatures
+from ..exceptions import IntakeError
 from ..side_cursor import side_cursor
+from .integration_event_type import validation_errors
+
+# Security events go to their own logger so that monitors can follow them alone.
+_security_logger = logging.getLogger("odoo.addons.integration_hub.security")
+
+# Only these request headers are stored with a message: never credentials or cookies.
+STORED_HEADERS = (
+    "content-type",
+    "content-length",
+    "user-agent",
+    "webhook-id",
+    "webhook-timestamp",
+    "x-correlation-id",
+    "x-request-id",
+    "traceparent",
+)
 
 WEBHOOK_PATH = "/integration/webhook/"
 
@@ -54,6 +75,45 @@ class WebhookProfile(NamedTuple):
 
     def usable_keys(self, now):
         return [(scheme, key) for scheme, key, expire in self.keys if not expire or expire > now]
+
+    def has_bearer(self):
+        return any(scheme == signatures.SCHEME_BEARER for scheme, _key, _expire in self.keys)
+
+    def check_bearer(self, authorization):
+        """True when ``authorization`` carries one of the endpoint's live bearer tokens."""
+        return signatures.check_bearer(self.usable_keys(fields.Datetime.now()), authorization)
+
+    def authenticate(self, headers, body):
+        """The sender's message id of a request signed as Standard Webhooks require.
+
+        Raises ``IntakeError`` (401 missing or wrong signature, 400 bad id or timestamp).
+        """
+        msg_id = headers.get("webhook-id")
+        timestamp = headers.get("webhook-timestamp")
+        signature = headers.get("webhook-signature")
+        if not (msg_id and timestamp and signature):
+            raise IntakeError(
+                401,
+                "missing_signature",
+                "webhook-id, webhook-timestamp and webhook-signature headers are required.",
+            )
+        if len(msg_id) > 255:
+            raise IntakeError(
+                400, "invalid_webhook_id", "webhook-id is longer than 255 characters."
+            )
+        try:
+            signatures.verify(
+                self.usable_keys(fields.Datetime.now()), msg_id, timestamp, body, signature
+            )
+        except signatures.SignatureError as error:
+            raise IntakeError(401, "invalid_signature", str(error)) from error
+        try:
+            signatures.check_timestamp(timestamp, self.timestamp_tolerance)
+        except signatures.StaleTimestampError as error:
+            raise IntakeError(400, "stale_timestamp", str(error)) from error
+        except signatures.FutureTimestampError as error:
+            raise IntakeError(400, "future_timestamp", str(error)) from error
+        return msg_id
 
 
 class IntegrationEndpoint(models.Model):
@@ -267,6 +327,99 @@ class IntegrationEndpoint(models.Model):
             "(now() at time zone 'utc') - make_interval(days => %s)",
             (days,),
         )
+
+    @api.model
+    def _intake(
+        self,
+        profile,
+        sender_message_id,
+        envelope,
+        *,
+        payload=None,
+        raw_body=None,
+        source_format="json",
+        correlation_id=None,
+        headers=None,
+    ):
+        """Validate, store and queue one canonical event of an authenticated sender.
+
+        The one intake of every inbound format: the webhook passes the body it received
+        as ``payload``; an adapter (HL7 v2, FHIR) passes the canonical ``envelope`` it
+        translated and the original message as ``raw_body``. Message and job are written
+        in one statement; the caller's commit then makes both durable before it answers.
+        Returns ``(http status, {"id", "status"})`` with status ``queued``, ``ignored`` or
+        ``duplicate``; raises ``IntakeError`` (400 invalid_data, 409 webhook_id_conflict,
+        429 rate_limited).
+        """
+        limit = profile.rate_limit_per_minute
+        ticket = self.browse(profile.endpoint_id)._admit_request()
+        if limit and ticket.requests_this_minute > limit:
+            raise IntakeError(
+                429, "rate_limited", f"Over {limit} requests a minute.", {"Retry-After": "60"}
+            )
+        event_type_id, validator = profile.event_types.get(envelope["type"], (None, None))
+        if validator:
+            errors = validation_errors(validator, envelope["data"])
+            if errors:
+                raise IntakeError(400, "invalid_data", "; ".join(errors[:10]))
+        if payload is None:
+            payload = json.dumps(envelope, ensure_ascii=False)
+        elif isinstance(payload, bytes):
+            payload = payload.decode()
+        # The original is what the sender may send again: its hash decides duplicates.
+        original = raw_body if raw_body is not None else payload
+        sha256 = payload_lib.sha256(original.encode() if isinstance(original, str) else original)
+        headers = headers or {}
+        accepted = bool(event_type_id)
+        values = {
+            "id": ticket.message_id,
+            "job_id": ticket.job_id if accepted else None,
+            "job_state": "pending" if accepted else None,
+            "direction": "in",
+            "backend_id": profile.backend_id,
+            "endpoint_id": profile.endpoint_id,
+            "company_id": profile.company_id,
+            "event_type": envelope["type"],
+            "event_type_id": event_type_id,
+            "sender_message_id": sender_message_id,
+            "correlation_id": (correlation_id or sender_message_id)[:255],
+            "payload": payload,
+            "payload_sha256": sha256,
+            "source_format": source_format,
+            "raw_body": raw_body.decode() if isinstance(raw_body, bytes) else raw_body,
+            "headers": json.dumps({h: headers[h][:1024] for h in STORED_HEADERS if h in headers}),
+            "state": "queued" if accepted else "ignored",
+            "attempt_count": 0,
+            "duplicate_count": 0,
+        }
+        # The job's company is the message's: set it rather than read it from the user.
+        messages = self.env["integration.message"].with_context(
+            allowed_company_ids=[profile.company_id]
+        )
+        if not messages._store_inbound(values, channel=event_type_id and profile.channel):
+            return self._intake_repeat(profile, sender_message_id, sha256)
+        return 202, {"id": ticket.message_id, "status": values["state"]}
+
+    @api.model
+    def _intake_repeat(self, profile, sender_message_id, sha256):
+        """Count a repeated sender id on its message, or refuse it for another body."""
+        self.env.cr.execute(
+            """UPDATE integration_message SET duplicate_count = duplicate_count + 1
+                WHERE endpoint_id = %s AND sender_message_id = %s AND payload_sha256 = %s
+            RETURNING id""",
+            (profile.endpoint_id, sender_message_id, sha256),
+        )
+        row = self.env.cr.fetchone()
+        if not row:
+            _security_logger.warning(
+                "webhook-id %s reused with a different body on endpoint %s",
+                sender_message_id,
+                profile.endpoint_id,
+            )
+            raise IntakeError(
+                409, "webhook_id_conflict", "This webhook-id was already used for another body."
+            )
+        return 200, {"id": row[0], "status": "duplicate"}
 
     def action_regenerate_token(self):
         for endpoint in self:

@@ -18,6 +18,7 @@ class IntegrationEndpointSecret(models.Model):
         [
             (signatures.SCHEME_HMAC, "v1 — HMAC-SHA256 (whsec_ secret)"),
             (signatures.SCHEME_ED25519, "v1a — Ed25519 (whpk_ public key)"),
+            (signatures.SCHEME_BEARER, "Bearer token (for senders that cannot sign)"),
         ],
         required=True,
         default=signatures.SCHEME_HMAC,

@@ -86,6 +86,19 @@ class IntegrationMessage(models.Model):
     correlation_id = fields.Char(readonly=True, index=True)
     payload = fields.Text(string="Raw payload", readonly=True, help="The body exactly as received.")
     payload_pretty = fields.Text(compute="_compute_payload_pretty", string="Payload")
+    source_format = fields.Selection(
+        [("json", "Canonical JSON")],
+        default="json",
+        required=True,
+        readonly=True,
+        help="The format the sender used; adapters translate theirs into a canonical event.",
+    )
+    raw_body = fields.Text(
+        string="Original message",
+        readonly=True,
+        help="The message exactly as an adapter received it (HL7 v2, FHIR), before it was "
+        "translated into the canonical event.",
+    )
     payload_sha256 = fields.Char(readonly=True)
     headers = fields.Text(readonly=True, help="Request headers, without credentials.")
     state = fields.Selection(
@@ -359,7 +372,14 @@ class IntegrationMessage(models.Model):
                 )
                 if not messages:
                     break
-                messages.write({"payload": False, "headers": False, "payload_purged_date": now})
+                messages.write(
+                    {
+                        "payload": False,
+                        "raw_body": False,
+                        "headers": False,
+                        "payload_purged_date": now,
+                    }
+                )
                 purged += len(messages)
         return purged
 
