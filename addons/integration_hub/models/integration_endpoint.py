@@ -371,6 +371,10 @@ class IntegrationEndpoint(models.Model):
         sha256 = payload_lib.sha256(original.encode() if isinstance(original, str) else original)
         headers = headers or {}
         accepted = bool(event_type_id)
+        # The job's company is the message's: set it rather than read it from the user.
+        messages = self.env["integration.message"].with_context(
+            allowed_company_ids=[profile.company_id]
+        )
         values = {
             "id": ticket.message_id,
             "job_id": ticket.job_id if accepted else None,
@@ -383,6 +387,7 @@ class IntegrationEndpoint(models.Model):
             "event_type_id": event_type_id,
             "sender_message_id": sender_message_id,
             "correlation_id": (correlation_id or sender_message_id)[:255],
+            "reference": messages._reference_of(envelope["data"]),
             "payload": payload,
             "payload_sha256": sha256,
             "source_format": source_format,
@@ -392,10 +397,6 @@ class IntegrationEndpoint(models.Model):
             "attempt_count": 0,
             "duplicate_count": 0,
         }
-        # The job's company is the message's: set it rather than read it from the user.
-        messages = self.env["integration.message"].with_context(
-            allowed_company_ids=[profile.company_id]
-        )
         if not messages._store_inbound(values, channel=event_type_id and profile.channel):
             return self._intake_repeat(profile, sender_message_id, sha256)
         return 202, {"id": ticket.message_id, "status": values["state"]}

@@ -25,6 +25,7 @@ class IntegrationException(models.Model):
     backend_id = fields.Many2one(related="message_id.backend_id", store=True)
     company_id = fields.Many2one(related="message_id.company_id", store=True, index=True)
     event_type = fields.Char(related="message_id.event_type", store=True)
+    reference = fields.Char(related="message_id.reference", store=True, string="Business reference")
     kind = fields.Selection(
         [
             ("validation", "Invalid data"),

@@ -15,6 +15,7 @@ from odoo.addons.queue_job.exception import RetryableJobError
 from odoo.addons.queue_job.job import Job
 
 from ..retry import delay_after
+from .integration_subscription import ORIGIN_KEY
 
 _logger = logging.getLogger(__name__)
 
@@ -84,6 +85,13 @@ class IntegrationMessage(models.Model):
         string="Sender message id", readonly=True, help="The webhook-id header."
     )
     correlation_id = fields.Char(readonly=True, index=True)
+    reference = fields.Char(
+        string="Business reference",
+        readonly=True,
+        index="btree_not_null",
+        help="The business record's own id in the event (a charge, an order, a patient): "
+        "what people search by.",
+    )
     payload = fields.Text(string="Raw payload", readonly=True, help="The body exactly as received.")
     payload_pretty = fields.Text(compute="_compute_payload_pretty", string="Payload")
     source_format = fields.Selection(
@@ -140,10 +148,14 @@ class IntegrationMessage(models.Model):
         ),
     ]
 
-    @api.depends("event_type", "sender_message_id")
+    @api.depends("event_type", "reference", "sender_message_id")
     def _compute_name(self):
         for message in self:
-            message.name = f"{message.event_type} · {message.sender_message_id or message.id}"
+            message.name = (
+                f"{message.reference} · {message.event_type}"
+                if message.reference
+                else f"{message.event_type} · {message.sender_message_id or message.id}"
+            )
 
     @api.depends("attempt_ids.duration_ms")
     def _compute_attempt_stats(self):
@@ -173,6 +185,12 @@ class IntegrationMessage(models.Model):
                 if message.result_model and message.result_res_id
                 else False
             )
+
+    @api.model
+    def _reference_of(self, data):
+        """The business reference of an event's ``data``: its own ``id``, if any."""
+        reference = data.get("id") if isinstance(data, dict) else None
+        return str(reference)[:255] if reference not in (None, "") else None
 
     def _data(self):
         return json.loads(self.payload).get("data") or {}
@@ -260,6 +278,10 @@ class IntegrationMessage(models.Model):
         }
         try:
             with self.env.cr.savepoint():
+                # Every change until the savepoint's end (its flush and recomputations
+                # included) is the message's: subscriptions do not echo it back to its
+                # backend. Entering and leaving the savepoint runs the precommit hooks.
+                self.env.cr.precommit.data[ORIGIN_KEY] = self.id
                 record = self.event_type_id._handler()._handle(self, self._data())
         except UserError as error:
             self._finish_attempt(attempt_values, started, "exception", error)

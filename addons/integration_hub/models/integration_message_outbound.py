@@ -25,6 +25,17 @@ class IntegrationMessage(models.Model):
         help="Outbound: the record the event is about; ordered subscriptions deliver "
         "the messages of one record in order.",
     )
+    cause_message_id = fields.Many2one(
+        "integration.message",
+        string="Caused by",
+        readonly=True,
+        index="btree_not_null",
+        ondelete="set null",
+        help="Outbound: the inbound message whose processing changed the record.",
+    )
+    caused_message_ids = fields.One2many(
+        "integration.message", "cause_message_id", string="Outbound messages it caused"
+    )
     last_status_code = fields.Integer(
         string="Last HTTP status", related="attempt_ids.status_code", readonly=True
     )

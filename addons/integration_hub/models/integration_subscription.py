@@ -8,8 +8,10 @@ from odoo.tools.safe_eval import safe_eval
 from .. import delivery, payload
 
 TEST_EVENT = "integration.test"
-# Transaction-local (subscription id, model, record id) noted by _emit.
+# Transaction-local {(subscription id, model, record id): origin message id} noted by _emit.
 PENDING_KEY = "integration_hub.emit"
+# Transaction-local id of the inbound message whose processing is changing records.
+ORIGIN_KEY = "integration_hub.origin"
 # Subscription triggers: emitted by a flow's code, or on changes of the source model
 # (through an automation rule the subscription keeps in step).
 TRIGGERS = [
@@ -67,6 +69,14 @@ class IntegrationSubscription(models.Model):
         string="Deliver in order per record",
         help="A message waits while an earlier message of the same record to this "
         "subscriber is queued or retrying.",
+    )
+    allow_echo = fields.Boolean(
+        string="Send back its own changes",
+        help="Off (the default): when a message of this backend changes one of this "
+        "backend's own records in Odoo (one it sent, bound to it), the change is not sent "
+        "back to it, so two systems never echo an update to each other forever. Records "
+        "Odoo derives from its messages (an invoice for its charge) are still sent, and "
+        "other subscribers hear of every change.",
     )
     automation_id = fields.Many2one(
         "base.automation", readonly=True, copy=False, ondelete="set null"
@@ -190,17 +200,24 @@ class IntegrationSubscription(models.Model):
         pending = self.env.cr.precommit.data.setdefault(PENDING_KEY, {})
         if not pending:
             self.env.cr.precommit.add(self.sudo()._write_emitted)
+        origin = self.env.cr.precommit.data.get(ORIGIN_KEY)
         for subscription in self:
             for record_id in records.ids:
-                pending.setdefault((subscription.id, records._name, record_id), None)
+                key = (subscription.id, records._name, record_id)
+                # A record also changed by something else than the message: no known origin.
+                pending[key] = origin if pending.get(key, origin) == origin else None
 
     def _write_emitted(self):
         """Precommit hook: one outbound message per (subscription, record) noted in this
         transaction, queued for delivery."""
         pending = self.env.cr.precommit.data.pop(PENDING_KEY, {})
+        origins = self.env["integration.message"].browse(
+            {origin for origin in pending.values() if origin}
+        )
+        origin_backends = {origin.id: origin.backend_id for origin in origins}
         by_subscription = defaultdict(lambda: defaultdict(list))
-        for subscription_id, model, record_id in pending:
-            by_subscription[subscription_id][model].append(record_id)
+        for (subscription_id, model, record_id), origin in pending.items():
+            by_subscription[subscription_id][model].append((record_id, origin))
         values = []
         now = fields.Datetime.now()
         for subscription_id, models_ids in by_subscription.items():
@@ -210,20 +227,47 @@ class IntegrationSubscription(models.Model):
             event_type = subscription.event_type_id
             keep = delivery.split_names(subscription.field_names)
             redact = delivery.split_names(subscription.redact_field_names)
-            for model, record_ids in models_ids.items():
-                records = self.env[model].browse(record_ids).exists()
+            for model, ids_origins in models_ids.items():
+                origin_of = dict(ids_origins)
+                records = self.env[model].browse(list(origin_of)).exists()
                 for record in subscription._matching(records):
+                    origin = origin_of[record.id]
+                    if (
+                        origin
+                        and not subscription.allow_echo
+                        and origin_backends[origin] == subscription.backend_id
+                        and subscription._is_own_record(record)
+                    ):
+                        continue  # the backend's own record, changed by its own message
                     data = delivery.minimise(
                         event_type._serialize(record, subscription), keep, redact
                     )
                     values.append(
-                        subscription._message_values(
-                            event_type.code, event_type.version, now, data, record
+                        dict(
+                            subscription._message_values(
+                                event_type.code, event_type.version, now, data, record
+                            ),
+                            cause_message_id=origin or False,
                         )
                     )
         self._queue_messages(values)
         # Precommit hooks run after the transaction's flush: flush what they wrote.
         self.env.flush_all()
+
+    def _is_own_record(self, record):
+        """Whether ``record`` stands for a record of this subscription's backend (bound
+        to it): what that backend sent. A record Odoo derived from its message (an
+        invoice for its charge) is news to it, not an echo."""
+        return bool(
+            self.env["integration.binding"].search_count(
+                [
+                    ("backend_id", "=", self.backend_id.id),
+                    ("res_model", "=", record._name),
+                    ("res_id", "=", record.id),
+                ],
+                limit=1,
+            )
+        )
 
     def _matching(self, records):
         """The records this subscriber may hear of: its company's, within its filter."""
@@ -246,6 +290,8 @@ class IntegrationSubscription(models.Model):
             "sender_message_id": f"msg_{uuid.uuid4().hex}",
             "payload": body.decode(),
             "payload_sha256": payload.sha256(body),
+            "reference": self.env["integration.message"]._reference_of(data)
+            or (record.display_name if record else False),
             "result_model": record._name if record else False,
             "result_res_id": record.id if record else False,
             "ordering_key": f"{record._name},{record.id}" if record else False,

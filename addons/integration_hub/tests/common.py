@@ -141,6 +141,7 @@ class IntegrationHubCase:
                 "event_type": event["type"],
                 "event_type_id": cls.contact_type.id,
                 "sender_message_id": f"msg_{uuid.uuid4().hex}",
+                "reference": event["data"].get("id"),
                 "payload": body,
                 "payload_sha256": payload.sha256(body.encode()),
             }
