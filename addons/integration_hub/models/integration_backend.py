@@ -1,8 +1,15 @@
+from datetime import timedelta
+
 from odoo import api, fields, models
 
 from ..retry import DEFAULT_SCHEDULE, parse_schedule
 
 CHANNEL_PARENT = "root.integration"
+WAITING_STATES = ("received", "queued", "retrying")
+FAILED_STATES = ("dead", "exception")
+# Oldest waiting message's age (minutes) a latency tier tolerates, unless configured
+# (system parameter integration_hub.tier_target_minutes.<tier>).
+TIER_TARGET_MINUTES = {"realtime": 5, "near_realtime": 60, "batch": 24 * 60}
 
 
 class IntegrationBackend(models.Model):
@@ -211,4 +218,123 @@ class IntegrationBackend(models.Model):
             "integration_hub.integration_exception_action"
         )
         action["domain"] = [("backend_id", "=", self.id)]
+        return action
+
+    # Overview dashboard ----------------------------------------------------------
+
+    overview_day_count = fields.Integer(string="Last 24 h", compute="_compute_overview")
+    overview_hour_count = fields.Integer(string="Last hour", compute="_compute_overview")
+    overview_failure_rate = fields.Float(
+        string="Failure rate (24 h)",
+        compute="_compute_overview",
+        help="Share of the last 24 hours' messages that are dead or in exception.",
+    )
+    overview_backlog_count = fields.Integer(string="Waiting", compute="_compute_overview")
+    overview_dead_count = fields.Integer(string="Dead", compute="_compute_overview")
+    overview_oldest_minutes = fields.Integer(
+        string="Oldest waiting (min)", compute="_compute_overview"
+    )
+    overview_target_minutes = fields.Integer(
+        string="Target (min)",
+        compute="_compute_overview",
+        help="How long a message of this backend's latency tier may wait.",
+    )
+    overview_late = fields.Boolean(compute="_compute_overview")
+
+    def init(self):
+        res = super().init()
+        # The dashboard counts recent messages per backend without reading older ones.
+        self.env.cr.execute(
+            "CREATE INDEX IF NOT EXISTS integration_message_backend_create_date_idx "
+            "ON integration_message (backend_id, create_date)"
+        )
+        return res
+
+    @api.model
+    def _tier_target_minutes(self, tier):
+        value = (
+            self.env["ir.config_parameter"]
+            .sudo()
+            .get_param(f"integration_hub.tier_target_minutes.{tier}")
+        )
+        return int(value) if value and value.isdigit() else TIER_TARGET_MINUTES[tier]
+
+    def _compute_overview(self):
+        now = fields.Datetime.now()
+        day = dict.fromkeys(self.ids, 0)
+        hour = dict.fromkeys(self.ids, 0)
+        failed = dict.fromkeys(self.ids, 0)
+        waiting = dict.fromkeys(self.ids, 0)
+        dead = dict.fromkeys(self.ids, 0)
+        oldest = {}
+        if self.ids:
+            cr = self.env.cr
+            # Recent messages through the (backend, create_date) index; the backlog
+            # through the live states, never the whole store.
+            cr.execute(
+                """SELECT backend_id, count(*),
+                          count(*) FILTER (WHERE create_date > %s),
+                          count(*) FILTER (WHERE state IN %s)
+                     FROM integration_message
+                    WHERE backend_id IN %s AND create_date > %s
+                 GROUP BY backend_id""",
+                (now - timedelta(hours=1), FAILED_STATES, tuple(self.ids), now - timedelta(days=1)),
+            )
+            for backend_id, day_count, hour_count, failed_count in cr.fetchall():
+                day[backend_id], hour[backend_id] = day_count, hour_count
+                failed[backend_id] = failed_count
+            cr.execute(
+                """SELECT backend_id, state, count(*), min(create_date)
+                     FROM integration_message
+                    WHERE backend_id IN %s AND state IN %s
+                 GROUP BY backend_id, state""",
+                (tuple(self.ids), (*WAITING_STATES, "dead")),
+            )
+            for backend_id, state, count, first in cr.fetchall():
+                if state == "dead":
+                    dead[backend_id] = count
+                    continue
+                waiting[backend_id] += count
+                oldest[backend_id] = min(first, oldest.get(backend_id, first))
+        for backend in self:
+            backend.overview_day_count = day.get(backend.id, 0)
+            backend.overview_hour_count = hour.get(backend.id, 0)
+            total = day.get(backend.id, 0)
+            backend.overview_failure_rate = (
+                100.0 * failed.get(backend.id, 0) / total if total else 0.0
+            )
+            backend.overview_backlog_count = waiting.get(backend.id, 0)
+            backend.overview_dead_count = dead.get(backend.id, 0)
+            first = oldest.get(backend.id)
+            backend.overview_oldest_minutes = (
+                int((now - first).total_seconds() // 60) if first else 0
+            )
+            backend.overview_target_minutes = self._tier_target_minutes(backend.latency_tier)
+            backend.overview_late = bool(first) and (
+                backend.overview_oldest_minutes > backend.overview_target_minutes
+            )
+
+    def action_overview_open(self):
+        """Open the list behind one figure of the Overview card (context 'figure')."""
+        self.ensure_one()
+        figure = self.env.context.get("figure")
+        if figure == "exceptions":
+            action = self.action_view_exceptions()
+            action["domain"] = [
+                ("backend_id", "=", self.id),
+                ("state", "in", ("open", "in_progress")),
+            ]
+            return action
+        action = self.action_view_messages()
+        since = fields.Datetime.now() - (
+            timedelta(hours=1) if figure == "hour" else timedelta(days=1)
+        )
+        domains = {
+            "hour": [("create_date", ">", since)],
+            "day": [("create_date", ">", since)],
+            "failed": [("create_date", ">", since), ("state", "in", FAILED_STATES)],
+            "backlog": [("state", "in", WAITING_STATES)],
+            "dead": [("state", "=", "dead")],
+        }
+        action["domain"] = [("backend_id", "=", self.id), *domains.get(figure, [])]
         return action

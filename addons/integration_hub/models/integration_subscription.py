@@ -72,11 +72,12 @@ class IntegrationSubscription(models.Model):
     )
     allow_echo = fields.Boolean(
         string="Send back its own changes",
-        help="Off (the default): when a message of this backend changes one of this "
-        "backend's own records in Odoo (one it sent, bound to it), the change is not sent "
-        "back to it, so two systems never echo an update to each other forever. Records "
-        "Odoo derives from its messages (an invoice for its charge) are still sent, and "
-        "other subscribers hear of every change.",
+        help="Off (the default): a change that an event of this backend made in Odoo is "
+        "not sent back to it as the same event (a contact.upserted it sent is not "
+        "returned as contact.upserted), so two systems never echo an update to each "
+        "other forever. What Odoo derives from it (an invoice for its charge, a payment "
+        "registered for its payment) is still sent, and other subscribers hear of every "
+        "change.",
     )
     automation_id = fields.Many2one(
         "base.automation", readonly=True, copy=False, ondelete="set null"
@@ -214,7 +215,7 @@ class IntegrationSubscription(models.Model):
         origins = self.env["integration.message"].browse(
             {origin for origin in pending.values() if origin}
         )
-        origin_backends = {origin.id: origin.backend_id for origin in origins}
+        origin_events = {origin.id: (origin.backend_id, origin.event_type) for origin in origins}
         by_subscription = defaultdict(lambda: defaultdict(list))
         for (subscription_id, model, record_id), origin in pending.items():
             by_subscription[subscription_id][model].append((record_id, origin))
@@ -235,10 +236,9 @@ class IntegrationSubscription(models.Model):
                     if (
                         origin
                         and not subscription.allow_echo
-                        and origin_backends[origin] == subscription.backend_id
-                        and subscription._is_own_record(record)
+                        and origin_events[origin] == (subscription.backend_id, event_type.code)
                     ):
-                        continue  # the backend's own record, changed by its own message
+                        continue  # the backend's own event, not sent back to it as it came
                     data = delivery.minimise(
                         event_type._serialize(record, subscription), keep, redact
                     )
@@ -253,21 +253,6 @@ class IntegrationSubscription(models.Model):
         self._queue_messages(values)
         # Precommit hooks run after the transaction's flush: flush what they wrote.
         self.env.flush_all()
-
-    def _is_own_record(self, record):
-        """Whether ``record`` stands for a record of this subscription's backend (bound
-        to it): what that backend sent. A record Odoo derived from its message (an
-        invoice for its charge) is news to it, not an echo."""
-        return bool(
-            self.env["integration.binding"].search_count(
-                [
-                    ("backend_id", "=", self.backend_id.id),
-                    ("res_model", "=", record._name),
-                    ("res_id", "=", record.id),
-                ],
-                limit=1,
-            )
-        )
 
     def _matching(self, records):
         """The records this subscriber may hear of: its company's, within its filter."""

@@ -1,7 +1,9 @@
 from . import (
+    test_bulk,
     test_echo,
     test_intake,
     test_outbound,
+    test_overview,
     test_processing,
     test_pure,
     test_security,
