@@ -215,11 +215,18 @@ class TestDelivery(RealRequestsMixin, BaseCase):
             "http://[::ffff:127.0.0.1]/x",
             "http://0.0.0.0/x",
             "http://localhost/x",
+            # NAT64, local-use NAT64, 6to4 (here of 192.168.1.1) and site-local IPv6.
+            "http://[64:ff9b::a9fe:a9fe]/x",
+            "http://[64:ff9b::8.8.8.8]/x",
+            "http://[64:ff9b:1::a00:1]/x",
+            "http://[2002:c0a8:101::1]/x",
+            "http://[fec0::1]/x",
         ):
             with self.subTest(url=url), self.assertRaises(delivery.ForbiddenTarget):
                 delivery.check_url(url)
         delivery.check_url("http://127.0.0.1/x", allow_private=True)
         delivery.check_url("https://93.184.215.14/hook")
+        delivery.check_url("https://[2606:2800:21f:cb07:6820:80da:af6b:8b2c]/hook")
 
     def test_urls_that_are_not_http_or_carry_credentials_are_refused(self):
         for url in (
