@@ -11,6 +11,7 @@ from odoo.exceptions import UserError, ValidationError
 from odoo.tools import config
 
 from .. import crypto, delivery, signatures
+from .. import headers as headers_lib
 from ..retry import parse_schedule
 from ..side_cursor import side_cursor
 
@@ -299,14 +300,9 @@ class IntegrationBackend(models.Model):
 
     @staticmethod
     def _redact_headers(headers):
-        """Headers as stored on the message: credentials never are."""
-        secret_names = {"authorization", "proxy-authorization"}
-        return {
-            name: delivery.REDACTED
-            if name.lower() in secret_names or name.lower().endswith(("key", "token"))
-            else value
-            for name, value in headers.items()
-        }
+        """Headers as stored on the message: an allow-list of harmless ones, every other
+        value (a credential may travel under any name) replaced by a marker."""
+        return headers_lib.redacted(headers)
 
     # Circuit breaker -----------------------------------------------------------------
     # Kept in integration_backend_circuit on the side cursor: every worker sees a
