@@ -1,1 +1,7 @@
-from . import controllers, models
+from . import access_log, controllers, models
+
+
+def _post_load():
+    """Run at server start when the hub is a server-wide module, else when loaded:
+    webhook URL tokens never reach the access log."""
+    access_log.install()

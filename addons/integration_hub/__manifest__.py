@@ -28,6 +28,7 @@
         "views/integration_event_type_views.xml",
         "views/integration_hub_menus.xml",
     ],
+    "post_load": "_post_load",
     "installable": True,
     "application": True,
 }
