@@ -37,6 +37,10 @@ RETRY_AFTER_SECONDS = 5
 class DatabaseUnavailable(Exception):
     """The request has no usable database (PostgreSQL unreachable or restarting)."""
 
+    # Odoo logs a request's error with its traceback unless it names a level: this one
+    # is expected during an outage, and handle_error below logs it once, shortly.
+    loglevel = logging.DEBUG
+
 
 def _response(status, body, headers=None):
     # Built without request.make_json_response: it may run with no database at all.

@@ -251,6 +251,14 @@ class TestWebhook(IntegrationHubCase, HttpCase):
         self.assertEqual(response.status_code, 200)
         self.assertEqual(response.json(), {"status": "ok", "database": "ok"})
 
+    def test_health_and_metrics_answer_a_wrong_method_with_json_405(self):
+        for route in ("/integration/health", "/integration/metrics"):
+            with self.subTest(route=route):
+                response = self.url_open(route, data=b"{}")
+                self.assertEqual(response.status_code, 405)
+                self.assertEqual(response.json()["code"], "method_not_allowed")
+                self.assertEqual(response.headers["Allow"], "GET")
+
     def test_health_backlog_needs_the_metrics_token(self):
         self.assertEqual(self._post(contact_event()).status_code, 202)
         with patch.dict(config.options, {"integration_hub_metrics_token": "s3cret-metrics"}):
