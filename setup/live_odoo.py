@@ -51,6 +51,10 @@ class OdooServer:
         # E.g. another PostgreSQL (db_host, db_port) for fault tests.
         options.update({key: str(value) for key, value in (extra_options or {}).items()})
         config["queue_job"]["port"] = str(self.port)
+        if not job_runner:
+            # integration_hub, server-wide, imports queue_job, and that import alone arms
+            # queue_job's runner: a root channel of capacity 0 keeps it off.
+            config["queue_job"]["channels"] = "root:0"
         self.conf = os.path.join(workdir, f"odoo-{self.port}.conf")
         with open(self.conf, "w") as handle:
             config.write(handle)
