@@ -23,12 +23,6 @@ def _only_get():
         raise MethodNotAllowed(valid_methods=["GET"])
 
 
-def _only_get():
-    # Every method is routed here so that a wrong one gets a JSON 405, not an HTML page.
-    if request.httprequest.method not in ("GET", "HEAD"):
-        raise MethodNotAllowed(valid_methods=["GET"])
-
-
 def _json(status, body, headers=None):
     return request.make_json_response(body, status=status, headers=headers)
 
