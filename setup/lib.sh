@@ -136,7 +136,8 @@ http_port = $port
 gevent_port = $((port + 3))
 workers = $workers
 max_cron_threads = 1
-server_wide_modules = base,web,queue_job
+; integration_hub server-wide: its routes answer 503 JSON while PostgreSQL is away.
+server_wide_modules = base,web,queue_job,integration_hub
 proxy_mode = False
 log_level = info
 integration_hub_encryption_key = $key

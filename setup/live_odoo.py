@@ -24,7 +24,9 @@ def free_port():
 
 
 class OdooServer:
-    def __init__(self, config_template, db, workdir, workers=2, job_runner=True):
+    def __init__(
+        self, config_template, db, workdir, *, workers=2, job_runner=True, extra_options=None
+    ):
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.db = db
@@ -38,12 +40,21 @@ class OdooServer:
                 "gevent_port": str(free_port()),
                 "workers": str(workers),
                 "max_cron_threads": "0",
-                "server_wide_modules": "base,web,queue_job" if job_runner else "base,web",
+                # The hub is server-wide: its routes answer JSON even without a database.
+                "server_wide_modules": "base,web,queue_job,integration_hub"
+                if job_runner
+                else "base,web,integration_hub",
                 "log_level": "warn",
                 "logfile": os.path.join(workdir, f"odoo-{self.port}.log"),
             }
         )
+        # E.g. another PostgreSQL (db_host, db_port) for fault tests.
+        options.update({key: str(value) for key, value in (extra_options or {}).items()})
         config["queue_job"]["port"] = str(self.port)
+        if not job_runner:
+            # integration_hub, server-wide, imports queue_job, and that import alone arms
+            # queue_job's runner: a root channel of capacity 0 keeps it off.
+            config["queue_job"]["channels"] = "root:0"
         self.conf = os.path.join(workdir, f"odoo-{self.port}.conf")
         with open(self.conf, "w") as handle:
             config.write(handle)

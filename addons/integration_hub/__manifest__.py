@@ -30,6 +30,7 @@
         "wizards/integration_message_bulk_views.xml",
         "views/integration_hub_menus.xml",
     ],
+    "post_load": "_post_load",
     "installable": True,
     "application": True,
 }

@@ -129,10 +129,21 @@ def retry_after(value, now=None):
 # The guarded client ------------------------------------------------------------------
 
 
+# IPv6 ranges Python still calls global but that lead into a private network: NAT64
+# (a gateway translating to any IPv4 address, private ones included), 6to4 (an IPv4
+# address inside the IPv6 one) and the deprecated site-local range.
+_TRANSLATED_OR_SITE_LOCAL = tuple(
+    ipaddress.ip_network(net)
+    for net in ("64:ff9b::/96", "64:ff9b:1::/48", "2002::/16", "fec0::/10")
+)
+
+
 def is_public_address(address):
     ip = ipaddress.ip_address(address.split("%")[0])
     if ip.version == 6 and ip.ipv4_mapped:
         ip = ip.ipv4_mapped
+    if ip.version == 6 and any(ip in net for net in _TRANSLATED_OR_SITE_LOCAL):
+        return False
     return ip.is_global and not ip.is_multicast
 
 

@@ -1,1 +1,1 @@
-from . import integration_hub
+from . import json_dispatcher, integration_hub

@@ -1,7 +1,7 @@
 import hmac
 import logging
 
-from werkzeug.exceptions import RequestEntityTooLarge
+from werkzeug.exceptions import MethodNotAllowed, RequestEntityTooLarge
 
 from odoo import http
 from odoo.http import request
@@ -9,11 +9,18 @@ from odoo.tools import config
 
 from .. import payload as payload_lib
 from ..exceptions import IntakeError
+from .json_dispatcher import ROUTING_TYPE, DatabaseUnavailable, database_ready
 
 # Security events go to their own logger so that monitors can follow them alone.
 _security_logger = logging.getLogger("odoo.addons.integration_hub.security")
 
 METRICS_TOKEN_OPTION = "integration_hub_metrics_token"
+
+
+def _only_get():
+    # Every method is routed here so that a wrong one gets a JSON 405, not an HTML page.
+    if request.httprequest.method not in ("GET", "HEAD"):
+        raise MethodNotAllowed(valid_methods=["GET"])
 
 
 def _json(status, body, headers=None):
@@ -73,7 +80,7 @@ def log_refusal(env, profile, error):
 class IntegrationHubController(http.Controller):
     @http.route(
         "/integration/webhook/<string:token>",
-        type="http",
+        type=ROUTING_TYPE,
         auth="none",
         methods=["GET", "HEAD", "PUT", "PATCH", "DELETE", "POST"],
         csrf=False,
@@ -82,6 +89,8 @@ class IntegrationHubController(http.Controller):
     )
     def webhook(self, token, **_params):
         """Verify, store and queue one inbound event, then acknowledge it."""
+        if not database_ready():
+            raise DatabaseUnavailable()
         env = intake_env()
         profile = None
         try:
@@ -123,11 +132,29 @@ class IntegrationHubController(http.Controller):
         )
 
     @http.route(
-        "/integration/health", type="http", auth="none", methods=["GET"], save_session=False
+        "/integration/health",
+        type=ROUTING_TYPE,
+        auth="none",
+        csrf=False,  # GET only (a JSON 405 otherwise): no state to protect
+        save_session=False,
     )
     def health(self):
-        """Liveness and backlog summary for monitors."""
+        """Liveness for load balancers; the backlog detail for monitors.
+
+        Without credentials the answer is only ok (or 503 unavailable) and costs one
+        trivial query. With ``Authorization: Bearer <metrics token>`` it adds the
+        backlog by state and the age of the oldest pending message.
+        """
+        _only_get()
+        if not database_ready():
+            raise DatabaseUnavailable()
         cr = request.env.cr
+        cr.execute("SELECT 1")
+        if not request.httprequest.headers.get("Authorization"):
+            return _json(200, {"status": "ok", "database": "ok"})
+        refusal = self._metrics_token_refusal()
+        if refusal:
+            return refusal
         cr.execute("SELECT state, count(*) FROM integration_message GROUP BY state")
         backlog = dict(cr.fetchall())
         return _json(
@@ -143,10 +170,27 @@ class IntegrationHubController(http.Controller):
         )
 
     @http.route(
-        "/integration/metrics", type="http", auth="none", methods=["GET"], save_session=False
+        "/integration/metrics",
+        type=ROUTING_TYPE,
+        auth="none",
+        csrf=False,  # GET only (a JSON 405 otherwise): no state to protect
+        save_session=False,
     )
     def metrics(self):
         """Prometheus metrics, for a bearer token set in the server configuration."""
+        _only_get()
+        if not database_ready():
+            raise DatabaseUnavailable()
+        refusal = self._metrics_token_refusal()
+        if refusal:
+            return refusal
+        body = request.env["integration.message"].sudo()._prometheus_metrics()
+        return request.make_response(
+            body, headers=[("Content-Type", "text/plain; version=0.0.4; charset=utf-8")]
+        )
+
+    def _metrics_token_refusal(self):
+        """None when the request carries the metrics token, else the refusal to answer."""
         expected = config.get(METRICS_TOKEN_OPTION) or ""
         given = request.httprequest.headers.get("Authorization", "").removeprefix("Bearer ")
         if not expected:
@@ -156,7 +200,4 @@ class IntegrationHubController(http.Controller):
             )
         if not hmac.compare_digest(given.encode(), expected.encode()):
             return _json(401, {"code": "invalid_token", "message": "Send Authorization: Bearer."})
-        body = request.env["integration.message"].sudo()._prometheus_metrics()
-        return request.make_response(
-            body, headers=[("Content-Type", "text/plain; version=0.0.4; charset=utf-8")]
-        )
+        return None

@@ -7,10 +7,11 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from odoo import api, fields, models
-from odoo.exceptions import UserError, ValidationError
+from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tools import config
 
 from .. import crypto, delivery, signatures
+from .. import headers as headers_lib
 from ..retry import parse_schedule
 from ..side_cursor import side_cursor
 
@@ -114,6 +115,66 @@ class IntegrationBackend(models.Model):
             "The circuit needs at least one failure to open.",
         ),
     ]
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        if any(vals.get("outbound_allow_private") for vals in vals_list):
+            self._check_may_switch_private_targets()
+        backends = super().create(vals_list)
+        backends.filtered("outbound_allow_private")._log_private_targets_switch()
+        return backends
+
+    def write(self, vals):
+        switched = self.browse()
+        if "outbound_allow_private" in vals:
+            switched = self.filtered(
+                lambda b: b.outbound_allow_private != bool(vals["outbound_allow_private"])
+            )
+            if switched:
+                switched._check_may_switch_private_targets()
+        result = super().write(vals)
+        switched._log_private_targets_switch()
+        return result
+
+    def _check_may_switch_private_targets(self):
+        """Only a system administrator turns the SSRF guard off (or on again)."""
+        if self.env.su or self.env.user.has_group("base.group_system"):
+            return
+        raise AccessError(
+            self.env._(
+                'Only a system administrator (Settings) may change "Allow private network '
+                'targets": it lets deliveries reach addresses inside your network.'
+            )
+        )
+
+    def _log_private_targets_switch(self):
+        for backend in self:
+            state = self.env._("on") if backend.outbound_allow_private else self.env._("off")
+            _logger.warning(
+                "integration backend %s: private network targets switched %s by user %s",
+                backend.code,
+                "on" if backend.outbound_allow_private else "off",
+                self.env.uid,
+            )
+            backend.sudo().message_post(
+                body=self.env._(
+                    "Allow private network targets switched %(state)s by %(user)s.",
+                    state=state,
+                    user=self.env.user.name,
+                )
+            )
+
+    def _check_manager(self):
+        """Actions that send traffic or override the circuit are for Integrations /
+        Manager, whatever calls them (a button or RPC)."""
+        if self.env.su or self.env.user.has_group("integration_hub.integration_hub_group_manager"):
+            return
+        raise AccessError(
+            self.env._(
+                "Only an Integrations / Manager may do this on backend %(backend)s.",
+                backend=", ".join(self.mapped("name")),
+            )
+        )
 
     def init(self):
         result = super().init()
@@ -299,14 +360,9 @@ class IntegrationBackend(models.Model):
 
     @staticmethod
     def _redact_headers(headers):
-        """Headers as stored on the message: credentials never are."""
-        secret_names = {"authorization", "proxy-authorization"}
-        return {
-            name: delivery.REDACTED
-            if name.lower() in secret_names or name.lower().endswith(("key", "token"))
-            else value
-            for name, value in headers.items()
-        }
+        """Headers as stored on the message: an allow-list of harmless ones, every other
+        value (a credential may travel under any name) replaced by a marker."""
+        return headers_lib.redacted(headers)
 
     # Circuit breaker -----------------------------------------------------------------
     # Kept in integration_backend_circuit on the side cursor: every worker sees a
@@ -457,6 +513,7 @@ class IntegrationBackend(models.Model):
 
     def action_reset_circuit(self):
         """Close the circuit by hand (after fixing the receiver)."""
+        self._check_manager()
         for backend in self:
             if backend.circuit_state != "closed":
                 backend._circuit_record(success=True)
@@ -464,6 +521,7 @@ class IntegrationBackend(models.Model):
     def action_send_test_event(self):
         """Queue an integration.test event to this backend and open its message."""
         self.ensure_one()
+        self._check_manager()
         message = self.env["integration.subscription"]._emit_test(self)
         return message._related_action_message()
 

@@ -8,6 +8,7 @@ from odoo import api, fields, models, tools
 from odoo.exceptions import ValidationError
 from odoo.tools import SQL
 
+from .. import headers as headers_lib
 from .. import payload as payload_lib
 from .. import signatures
 from ..exceptions import IntakeError
@@ -17,17 +18,9 @@ from .integration_event_type import validation_errors
 # Security events go to their own logger so that monitors can follow them alone.
 _security_logger = logging.getLogger("odoo.addons.integration_hub.security")
 
-# Only these request headers are stored with a message: never credentials or cookies.
-STORED_HEADERS = (
-    "content-type",
-    "content-length",
-    "user-agent",
-    "webhook-id",
-    "webhook-timestamp",
-    "x-correlation-id",
-    "x-request-id",
-    "traceparent",
-)
+# Only allow-listed request headers are stored with a message (headers.STORABLE):
+# never credentials or cookies, whatever their name.
+STORED_HEADERS = tuple(sorted(headers_lib.STORABLE))
 
 WEBHOOK_PATH = "/integration/webhook/"
 
@@ -351,6 +344,15 @@ class IntegrationEndpoint(models.Model):
         ``duplicate``; raises ``IntakeError`` (400 invalid_data, 409 webhook_id_conflict,
         429 rate_limited).
         """
+        headers = headers or {}
+        stored_headers = headers_lib.allowed(headers)
+        self._check_storable_text(
+            [
+                *stored_headers.items(),
+                ("sender message id", sender_message_id),
+                ("correlation id", correlation_id),
+            ]
+        )
         limit = profile.rate_limit_per_minute
         ticket = self.browse(profile.endpoint_id)._admit_request()
         if limit and ticket.requests_this_minute > limit:
@@ -369,7 +371,6 @@ class IntegrationEndpoint(models.Model):
         # The original is what the sender may send again: its hash decides duplicates.
         original = raw_body if raw_body is not None else payload
         sha256 = payload_lib.sha256(original.encode() if isinstance(original, str) else original)
-        headers = headers or {}
         accepted = bool(event_type_id)
         # The job's company is the message's: set it rather than read it from the user.
         messages = self.env["integration.message"].with_context(
@@ -392,7 +393,7 @@ class IntegrationEndpoint(models.Model):
             "payload_sha256": sha256,
             "source_format": source_format,
             "raw_body": raw_body.decode() if isinstance(raw_body, bytes) else raw_body,
-            "headers": json.dumps({h: headers[h][:1024] for h in STORED_HEADERS if h in headers}),
+            "headers": json.dumps(stored_headers),
             "state": "queued" if accepted else "ignored",
             "attempt_count": 0,
             "duplicate_count": 0,
@@ -400,6 +401,17 @@ class IntegrationEndpoint(models.Model):
         if not messages._store_inbound(values, channel=event_type_id and profile.channel):
             return self._intake_repeat(profile, sender_message_id, sha256)
         return 202, {"id": ticket.message_id, "status": values["state"]}
+
+    @api.model
+    def _check_storable_text(self, named_values):
+        """Refuse control characters (NUL…) in what the message stores from the request:
+        PostgreSQL refuses NUL, and none belongs in an id or a header."""
+        for name, value in named_values:
+            char = headers_lib.control_character(value or "")
+            if char is not None:
+                raise IntakeError(
+                    400, "invalid_header", f"{name} holds the control character {char!r}."
+                )
 
     @api.model
     def _intake_repeat(self, profile, sender_message_id, sha256):

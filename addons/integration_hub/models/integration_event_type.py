@@ -5,13 +5,31 @@ import jsonschema
 from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 
+from .. import headers as headers_lib
+
+# The longest explanation of one schema error given back to a sender.
+MAX_ERROR_CHARS = 300
+
 
 def validation_errors(validator, data):
-    """Readable messages of what in ``data`` breaks the schema of ``validator``."""
+    """Readable messages of what in ``data`` breaks the schema of ``validator``.
+
+    A message quotes at most a short excerpt of the refused value, never all of it (a
+    megabyte string must not come back in the answer, nor a person's data in full).
+    """
     return [
-        f"{'/'.join(str(p) for p in error.absolute_path) or 'data'}: {error.message}"
+        f"{'/'.join(str(p) for p in error.absolute_path) or 'data'}: {_short_message(error)}"
         for error in sorted(validator.iter_errors(data), key=lambda e: list(e.absolute_path))
     ]
+
+
+def _short_message(error):
+    message = error.message
+    quoted = repr(error.instance)
+    if len(quoted) > headers_lib.EXCERPT_CHARS and quoted in message:
+        shown = headers_lib.excerpt(error.instance) if isinstance(error.instance, str) else None
+        message = message.replace(quoted, shown or f"the {type(error.instance).__name__} given")
+    return message[:MAX_ERROR_CHARS]
 
 
 class IntegrationEventType(models.Model):

@@ -14,6 +14,8 @@ from odoo.service.model import PG_CONCURRENCY_ERRORS_TO_RETRY
 from odoo.addons.queue_job.exception import RetryableJobError
 from odoo.addons.queue_job.job import Job
 
+from .. import payload as payload_lib
+from ..exceptions import IntegrationBusinessError
 from ..retry import delay_after
 from .integration_subscription import ORIGIN_KEY
 
@@ -193,7 +195,19 @@ class IntegrationMessage(models.Model):
         return str(reference)[:255] if reference not in (None, "") else None
 
     def _data(self):
-        return json.loads(self.payload).get("data") or {}
+        try:
+            return payload_lib.loads(self.payload).get("data") or {}
+        except payload_lib.PayloadError as error:
+            # Content no handler can ever store (NUL, lone surrogates, NaN…): retrying
+            # cannot help, a person must look at it.
+            raise IntegrationBusinessError(
+                self.env._(
+                    "The payload cannot be processed (%(code)s): %(reason)s.",
+                    code=error.code,
+                    reason=str(error),
+                ),
+                kind="validation",
+            ) from error
 
     # Life cycle --------------------------------------------------------------
 

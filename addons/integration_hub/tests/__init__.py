@@ -1,4 +1,5 @@
 from . import (
+    test_backend_access,
     test_bulk,
     test_echo,
     test_intake,

@@ -167,6 +167,32 @@ class IntegrationHubCase:
         self.env.flush_all()
         self.env.cr.flush()
 
+    def _columns_holding(self, *needles):
+        """``table.column`` of every text column of every table of the database whose
+        value holds one of ``needles`` (seen by this transaction, uncommitted rows too)."""
+        cr = self.env.cr
+        self.env.flush_all()
+        cr.execute(
+            """SELECT c.table_name, array_agg(c.column_name::text)
+                 FROM information_schema.columns c
+                 JOIN information_schema.tables t
+                   ON t.table_schema = c.table_schema AND t.table_name = c.table_name
+                WHERE c.table_schema = current_schema() AND t.table_type = 'BASE TABLE'
+                  AND c.data_type IN ('text', 'character varying', 'character', 'json', 'jsonb')
+                GROUP BY c.table_name"""
+        )
+        patterns = [f"%{needle}%" for needle in needles]
+        found = []
+        for table, columns in cr.fetchall():
+            for column in columns:
+                cr.execute(
+                    f'SELECT 1 FROM "{table}" WHERE "{column}"::text LIKE ANY(%s) LIMIT 1',
+                    (patterns,),
+                )
+                if cr.fetchone():
+                    found.append(f"{table}.{column}")
+        return found
+
     def _partners(self, external_id, backend=None):
         bindings = self.env["integration.binding"].search(
             [

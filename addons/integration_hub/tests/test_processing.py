@@ -202,6 +202,22 @@ class TestProcessing(IntegrationHubCase, TransactionCase):
         self.assertIn("Retry requested", " ".join(exception.message_ids.mapped("body")))
         self.assertEqual(self._partners("C-7").country_id.code, "ZZ")
 
+    def test_content_no_handler_can_store_becomes_an_exception_not_a_retry(self):
+        # Stored before the door refused it (or by another adapter): a NUL in a name,
+        # which PostgreSQL can never store, and a lone surrogate.
+        for contact_id, name in (("C-NUL", "Jane\x00Doe"), ("C-SUR", "Jane\ud800")):
+            with self.subTest(contact_id=contact_id):
+                message = self._create_message(contact_event(contact_id, name))
+                job = message.job_id
+                self._perform_job(message)
+                self.assertEqual(message.state, "exception")
+                self.assertEqual(message.attempt_count, 1)
+                self.assertEqual(message.exception_ids.kind, "validation")
+                self.assertIn("malformed_json", message.exception_ids.explanation)
+                self.assertEqual(message.job_id, job, "no retry is queued")
+                self.assertFalse(message.next_attempt_date)
+                self.assertFalse(self._partners(contact_id))
+
     def test_failed_retry_reopens_the_same_exception(self):
         message = self._create_message(contact_event("C-8", "Still bad", country_code="ZZ"))
         self._perform_job(message)

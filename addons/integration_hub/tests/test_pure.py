@@ -1,5 +1,6 @@
 import base64
 import json
+import logging
 import time
 from datetime import UTC, datetime
 
@@ -8,7 +9,7 @@ from standardwebhooks.webhooks import Webhook
 
 from odoo.tests import BaseCase, tagged
 
-from .. import crypto, delivery, payload, retry, signatures
+from .. import access_log, crypto, delivery, headers, payload, retry, signatures
 from .common import HMAC_SECRET, OTHER_SECRET, RealRequestsMixin
 
 
@@ -116,11 +117,30 @@ class TestPayload(BaseCase):
             json.dumps(
                 {"type": "t", "data": {"a": list(range(10_001))}}
             ).encode(): "payload_too_complex",
+            # Not RFC 8259, or not storable in PostgreSQL.
+            b'{"type": "t", "data": {"a": NaN}}': "malformed_json",
+            b'{"type": "t", "data": {"a": -Infinity}}': "malformed_json",
+            b'{"type": "t", "data": {"a": 1e400}}': "malformed_json",
+            b'{"type": "t", "data": {"a": -' + b"9" * 400 + b"}}": "malformed_json",
+            b'{"type": "t", "data": {"a": "\\ud800"}}': "malformed_json",
+            b'{"type": "t", "data": {"a": ["x", "\\udfff"]}}': "malformed_json",
+            b'{"type": "t", "data": {"a": "\\u0000"}}': "malformed_json",
+            b'{"type": "t", "data": {"\\u0000": 1}}': "malformed_json",
+            b'{"type": "t\\u0000", "data": {}}': "malformed_json",
         }
         for body, code in cases.items():
             with self.subTest(body=body[:40]), self.assertRaises(payload.PayloadError) as caught:
                 payload.parse_envelope(body)
             self.assertEqual(caught.exception.code, code)
+
+    def test_numbers_and_characters_json_allows_are_kept(self):
+        envelope = payload.parse_envelope(
+            b'{"type": "t", "data": {"a": 1.7e308, "b": -5e-324, "c": 123456789012345678901,'
+            b' "d": "\\ud83d\\ude00 \\u00e9\\t"}}'
+        )
+        self.assertEqual(envelope["data"]["a"], 1.7e308)
+        self.assertEqual(envelope["data"]["c"], 123456789012345678901)
+        self.assertEqual(envelope["data"]["d"], "\U0001f600 \u00e9\t")
 
     def test_limits_are_inclusive(self):
         nested = {"type": "t", "data": {}}
@@ -130,6 +150,70 @@ class TestPayload(BaseCase):
             node = node["n"]
         payload.parse_envelope(json.dumps(nested).encode())
         payload.parse_envelope(json.dumps({"type": "t", "data": {"a": [0] * 10_000}}).encode())
+
+
+@tagged("post_install", "-at_install")
+class TestHeadersAndAccessLog(BaseCase):
+    def test_only_allow_listed_headers_keep_their_value(self):
+        sent = {
+            "Content-Type": "application/json",
+            "User-Agent": "odoo-integration-hub",
+            "webhook-id": "msg_1",
+            "webhook-timestamp": "1795338000",
+            "webhook-signature": "v1,abc",
+            "Authorization": "Bearer tok",
+            "X-Api-Secret": "s1",
+            "X-Custom-Auth": "s2",
+            "Cookie": "session_id=s3",
+        }
+        stored = headers.redacted(sent)
+        self.assertEqual(set(stored), set(sent))
+        for name in ("webhook-signature", "Authorization", "X-Api-Secret", "X-Custom-Auth"):
+            self.assertEqual(stored[name], headers.REDACTED)
+        self.assertEqual(stored["webhook-id"], "msg_1")
+        self.assertEqual(stored["User-Agent"], "odoo-integration-hub")
+        self.assertEqual(
+            headers.allowed(sent),
+            {
+                "content-type": "application/json",
+                "user-agent": "odoo-integration-hub",
+                "webhook-id": "msg_1",
+                "webhook-timestamp": "1795338000",
+            },
+        )
+
+    def test_control_characters(self):
+        for value in ("a\x00b", "\x1b[31m", "x\x7f", "line\nbreak"):
+            with self.subTest(value=value):
+                self.assertIsNotNone(headers.control_character(value))
+        self.assertIsNone(headers.control_character("msg_2Lq\tRenée ✓"))
+
+    def test_excerpt_is_short(self):
+        self.assertEqual(headers.excerpt("abc"), "'abc'")
+        self.assertEqual(len(headers.excerpt("x" * 1_000_000)), len(repr("x" * 40)) + 1)
+
+    def test_access_log_masks_url_tokens_of_hub_routes_only(self):
+        line = (
+            '"POST /integration/webhook/AbC-123_tok HTTP/1.1" 202 - '
+            '"GET /integration/fhir/t0k/Patient/1?x=1 HTTP/1.1" "GET /integration/health HTTP/1.1"'
+        )
+        self.assertEqual(
+            access_log.mask_tokens(line),
+            '"POST /integration/webhook/*** HTTP/1.1" 202 - '
+            '"GET /integration/fhir/***/Patient/1?x=1 HTTP/1.1" "GET /integration/health HTTP/1.1"',
+        )
+        record = logging.LogRecord(
+            "werkzeug",
+            logging.INFO,
+            __file__,
+            1,
+            '%s - "%s" %s %s',
+            ("127.0.0.1", "POST /integration/hl7/secret-token HTTP/1.1", "202", "-"),
+            None,
+        )
+        access_log.TokenMaskingFilter().filter(record)
+        self.assertNotIn("secret-token", record.getMessage())
+        self.assertIn("/integration/hl7/***", record.getMessage())
 
 
 @tagged("post_install", "-at_install")
@@ -215,11 +299,18 @@ class TestDelivery(RealRequestsMixin, BaseCase):
             "http://[::ffff:127.0.0.1]/x",
             "http://0.0.0.0/x",
             "http://localhost/x",
+            # NAT64, local-use NAT64, 6to4 (here of 192.168.1.1) and site-local IPv6.
+            "http://[64:ff9b::a9fe:a9fe]/x",
+            "http://[64:ff9b::8.8.8.8]/x",
+            "http://[64:ff9b:1::a00:1]/x",
+            "http://[2002:c0a8:101::1]/x",
+            "http://[fec0::1]/x",
         ):
             with self.subTest(url=url), self.assertRaises(delivery.ForbiddenTarget):
                 delivery.check_url(url)
         delivery.check_url("http://127.0.0.1/x", allow_private=True)
         delivery.check_url("https://93.184.215.14/hook")
+        delivery.check_url("https://[2606:2800:21f:cb07:6820:80da:af6b:8b2c]/hook")
 
     def test_urls_that_are_not_http_or_carry_credentials_are_refused(self):
         for url in (

@@ -1,6 +1,9 @@
 import json
+import logging
 from datetime import UTC, datetime, timedelta
 from unittest.mock import patch
+
+import psycopg2
 
 from odoo.tests import HttpCase, tagged
 from odoo.tools import config
@@ -242,14 +245,140 @@ class TestWebhook(IntegrationHubCase, HttpCase):
         self.assertEqual(message.state, "done")
         self.assertEqual(self._partners("C-5").name, "Later")
 
-    def test_health_reports_backlog(self):
+    def test_health_without_credentials_answers_only_ok(self):
         self.assertEqual(self._post(contact_event()).status_code, 202)
         response = self.url_open("/integration/health")
+        self.assertEqual(response.status_code, 200)
+        self.assertEqual(response.json(), {"status": "ok", "database": "ok"})
+
+    def test_health_and_metrics_answer_a_wrong_method_with_json_405(self):
+        for route in ("/integration/health", "/integration/metrics"):
+            with self.subTest(route=route):
+                response = self.url_open(route, data=b"{}")
+                self.assertEqual(response.status_code, 405)
+                self.assertEqual(response.json()["code"], "method_not_allowed")
+                self.assertEqual(response.headers["Allow"], "GET")
+
+    def test_health_backlog_needs_the_metrics_token(self):
+        self.assertEqual(self._post(contact_event()).status_code, 202)
+        with patch.dict(config.options, {"integration_hub_metrics_token": "s3cret-metrics"}):
+            wrong = self.url_open("/integration/health", headers={"Authorization": "Bearer no"})
+            self.assertEqual((wrong.status_code, wrong.json()["code"]), (401, "invalid_token"))
+            self.assertNotIn("backlog", wrong.json())
+            response = self.url_open(
+                "/integration/health", headers={"Authorization": "Bearer s3cret-metrics"}
+            )
         self.assertEqual(response.status_code, 200)
         health = response.json()
         self.assertEqual(health["status"], "ok")
         self.assertGreaterEqual(health["backlog"]["queued"], 1)
         self.assertGreaterEqual(health["oldest_queued_age_seconds"], 0)
+
+    # Input that breaks nothing ---------------------------------------------------------
+
+    def test_webhook_control_characters_in_stored_headers_return_400(self):
+        body = json.dumps(contact_event()).encode()
+        for header, value in (
+            ("webhook-id", "msg_\x00nul"),
+            ("webhook-id", "msg_\x1bescape"),
+            ("X-Correlation-ID", "corr\x00nul"),
+            ("User-Agent", "agent\x7f"),
+            ("traceparent", "00-\x00"),
+        ):
+            with self.subTest(header=header, value=value):
+                if header == "webhook-id":
+                    headers = signed_headers(body, msg_id=value)
+                else:
+                    headers = dict(signed_headers(body), **{header: value})
+                response = self._post(body, headers=headers)
+                self.assertRefused(response, 400, "invalid_header")
+                self.assertIn(header.lower(), response.json()["message"].lower())
+
+    def test_webhook_json_outside_rfc_8259_returns_400_malformed_json(self):
+        envelope = '{"type": "contact.upserted", "data": {"id": "C-1", "name": %s}}'
+        for value in (
+            "NaN",
+            "Infinity",
+            "-Infinity",
+            "1e400",
+            "-1e400",
+            "1" + "0" * 400,
+            '"\\ud800"',
+            '"a\\udc00b"',
+            '"Jane\\u0000Doe"',
+        ):
+            with self.subTest(value=value[:20]):
+                body = (envelope % value).encode()
+                response = self._post(body)
+                self.assertRefused(response, 400, "malformed_json")
+        key = b'{"type": "contact.upserted", "data": {"id": "C-1", "name": "x", "a\\u0000": 1}}'
+        self.assertRefused(self._post(key), 400, "malformed_json")
+        # Escapes of real characters, surrogate pairs included, are fine.
+        body = (envelope % '"Ren\\u00e9e \\ud83d\\ude00"').encode()
+        self.assertEqual(self._post(body).status_code, 202)
+        self.assertEqual(self._messages().event_type, "contact.upserted")
+
+    def test_webhook_refusal_quotes_only_a_short_excerpt_of_the_value(self):
+        response = self._post(contact_event(name="x" * 900_000))
+        self.assertRefused(response, 400, "invalid_data")
+        self.assertLess(len(response.content), 1000)
+        self.assertIn("name: 'xxxxxxxx", response.json()["message"])
+        self.assertIn("is too long", response.json()["message"])
+
+    def test_access_log_masks_the_webhook_url_token(self):
+        with self.assertLogs("werkzeug", level=logging.INFO) as logs:
+            self.assertEqual(self._post(contact_event()).status_code, 202)
+        log = "\n".join(logs.output)
+        self.assertNotIn(self.endpoint.token, log)
+        self.assertIn("/integration/webhook/***", log)
+
+    # Errors answered as JSON -------------------------------------------------------
+
+    def test_webhook_unexpected_error_returns_500_json_with_a_logged_reference(self):
+        messages = type(self.env["integration.message"])
+        with (
+            patch.object(messages, "_store_inbound", side_effect=RuntimeError("boom")),
+            self.assertLogs("odoo", level=logging.ERROR) as logs,
+        ):
+            response = self._post(contact_event())
+        self.assertRefused(response, 500, "internal_error")
+        reference = response.json()["reference"]
+        self.assertTrue(any(reference in line for line in logs.output))
+        self.assertNotIn("boom", response.text)
+
+    def test_webhook_database_error_returns_503_json_with_retry_after(self):
+        messages = type(self.env["integration.message"])
+        error = psycopg2.OperationalError("server closed the connection unexpectedly")
+        with (
+            patch.object(messages, "_store_inbound", side_effect=error),
+            self.assertLogs("odoo", level=logging.WARNING),
+        ):
+            response = self._post(contact_event())
+        self.assertRefused(response, 503, "unavailable")
+        self.assertEqual(response.headers["Retry-After"], "5")
+
+    def test_webhook_concurrency_error_goes_back_to_odoos_retry_then_202(self):
+        messages = type(self.env["integration.message"])
+        original = messages._store_inbound
+        calls = []
+
+        def conflict_once(records, *args, **kwargs):
+            calls.append(1)
+            if len(calls) == 1:
+                records.env.cr.execute(
+                    "DO $$ BEGIN RAISE EXCEPTION 'conflict' "
+                    "USING ERRCODE = 'serialization_failure'; END $$"
+                )
+            return original(records, *args, **kwargs)
+
+        with (
+            patch.object(messages, "_store_inbound", conflict_once),
+            patch("random.uniform", return_value=0.0),
+        ):
+            response = self._post(contact_event())
+        self.assertEqual(response.status_code, 202, response.text)
+        self.assertEqual(len(calls), 2)
+        self.assertEqual(len(self._messages()), 1)
 
     def test_metrics_need_the_configured_token_and_never_show_url_tokens(self):
         self.assertEqual(self._post(contact_event()).status_code, 202)
