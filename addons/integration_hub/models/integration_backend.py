@@ -241,15 +241,6 @@ class IntegrationBackend(models.Model):
     )
     overview_late = fields.Boolean(compute="_compute_overview")
 
-    def init(self):
-        res = super().init()
-        # The dashboard counts recent messages per backend without reading older ones.
-        self.env.cr.execute(
-            "CREATE INDEX IF NOT EXISTS integration_message_backend_create_date_idx "
-            "ON integration_message (backend_id, create_date)"
-        )
-        return res
-
     @api.model
     def _tier_target_minutes(self, tier):
         value = (

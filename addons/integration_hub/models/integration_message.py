@@ -150,6 +150,15 @@ class IntegrationMessage(models.Model):
         ),
     ]
 
+    def init(self):
+        res = super().init()
+        # The Overview counts each backend's recent messages without reading older ones.
+        self.env.cr.execute(
+            "CREATE INDEX IF NOT EXISTS integration_message_backend_create_date_idx "
+            "ON integration_message (backend_id, create_date)"
+        )
+        return res
+
     @api.depends("event_type", "reference", "sender_message_id")
     def _compute_name(self):
         for message in self:
