@@ -1,0 +1,42 @@
+"""Extends integration.handler.charge: a charge naming no payer is billed to the
+patient's default payer (its active FHIR Coverage); with a payer share and no
+coverage yet, it waits for the coverage."""
+
+from decimal import Decimal
+
+from odoo import models
+
+
+class IntegrationHandlerCharge(models.AbstractModel):
+    _inherit = "integration.handler.charge"
+
+    def _handle(self, message, data):
+        if not data.get("payer_id") and data.get("patient_id"):
+            patient = self._bound(message, "res.partner", str(data["patient_id"]))
+            payer = patient.integration_default_payer_id
+            external_id = payer and self._payer_external_id(message, payer)
+            if external_id:
+                data = dict(data, payer_id=external_id)
+            elif patient and self._decimal(data, "payer_share", default=Decimal(0)):
+                self._wait_or_raise(
+                    message,
+                    self.env._(
+                        "Charge %(id)s has a payer share, and patient %(patient)s has no "
+                        "active coverage naming the payer yet.",
+                        id=data["id"],
+                        patient=data["patient_id"],
+                    ),
+                    "unknown_payer",
+                )
+        return super()._handle(message, data)
+
+    def _payer_external_id(self, message, payer):
+        binding = self.env["integration.binding"].search(
+            [
+                ("backend_id", "=", message.backend_id.id),
+                ("res_model", "=", "res.partner"),
+                ("res_id", "=", payer.id),
+            ],
+            limit=1,
+        )
+        return binding.external_id

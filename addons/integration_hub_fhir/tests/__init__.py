@@ -1,0 +1,1 @@
+from . import test_handlers, test_mapping, test_outbound
