@@ -12,6 +12,8 @@
     "external_dependencies": {"python": ["fhir.resources"]},
     "data": [
         "data/integration_event_type_data.xml",
+        "views/integration_endpoint_views.xml",
+        "views/integration_subscription_views.xml",
     ],
     "installable": True,
 }
