@@ -1,6 +1,7 @@
 """Demo traffic generator: signs sample events and sends them to a running Odoo.
 
     .venv/bin/python setup/traffic.py --url http://localhost:8069 --count 20
+    .venv/bin/python setup/traffic.py --flow fhir      # the FHIR samples to demo-fhir
 
 Each event is a sample from addons/integration_hub_demo/samples/events with fresh
 ids, signed with Standard Webhooks (the ``standardwebhooks`` library) like a real
@@ -22,6 +23,18 @@ SAMPLES = (
     pathlib.Path(__file__).resolve().parent.parent / "addons/integration_hub_demo/samples/events"
 )
 DEMO_SECRET = "whsec_aW50ZWdyYXRpb24taHViLWRlbW8tc2VjcmV0LTIwMjY="
+FHIR_SAMPLES = SAMPLES.parent / "fhir"
+# The FHIR samples in the order a FHIR server would send them: parties, visit, charge, payment.
+FHIR_ORDER = (
+    "Patient",
+    "Organization-payer",
+    "Coverage",
+    "Encounter",
+    "ChargeItem",
+    "PaymentReconciliation",
+)
+FHIR_DEMO_TOKEN = "demo-fhir"
+FHIR_DEMO_BEARER = "demo-fhir-token"
 # Demo endpoint token of each sample event type.
 ENDPOINT_OF_EVENT = {"contact.upserted": "demo-contacts"}
 
@@ -66,6 +79,29 @@ def send(url, token, secret, event, session=None):
     )
 
 
+def send_fhir(url, token, bearer, body, session=None):
+    """POST one FHIR resource or Bundle (bytes) with the endpoint's bearer token."""
+    return (session or requests).post(
+        f"{url.rstrip('/')}/integration/fhir/{token}",
+        data=body,
+        headers={"Content-Type": "application/fhir+json", "Authorization": f"Bearer {bearer}"},
+        timeout=30,
+    )
+
+
+def fhir_flow(args):
+    """The FHIR samples, one by one (or the transaction Bundle, then the rest)."""
+    names = FHIR_ORDER
+    if args.bundle:
+        names = ("Bundle-transaction", "Organization-payer", "Coverage", "PaymentReconciliation")
+    token = args.token or FHIR_DEMO_TOKEN
+    with requests.Session() as session:
+        for name in names:
+            body = (FHIR_SAMPLES / f"{name}.json").read_bytes()
+            response = send_fhir(args.url, token, args.bearer, body, session)
+            print(name, response.status_code, response.text)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--url", default="http://localhost:8069")
@@ -74,7 +110,14 @@ def main():
     parser.add_argument("--secret", default=DEMO_SECRET)
     parser.add_argument("--count", type=int, default=1)
     parser.add_argument("--concurrency", type=int, default=1)
+    parser.add_argument(
+        "--flow", choices=("events", "fhir"), default="events", help="fhir: the FHIR samples"
+    )
+    parser.add_argument("--bearer", default=FHIR_DEMO_BEARER, help="FHIR bearer token")
+    parser.add_argument("--bundle", action="store_true", help="fhir: the transaction Bundle")
     args = parser.parse_args()
+    if args.flow == "fhir":
+        return fhir_flow(args)
     token = args.token or ENDPOINT_OF_EVENT[args.event]
     sample = load_sample(args.event)
 

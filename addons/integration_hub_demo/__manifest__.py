@@ -7,11 +7,17 @@
     "website": "https://github.com/healthcare-integration-hub/odoo-integration-hub",
     "license": "LGPL-3",
     "development_status": "Alpha",
-    "depends": ["integration_hub", "integration_hub_billing", "integration_hub_supply"],
+    "depends": [
+        "integration_hub",
+        "integration_hub_billing",
+        "integration_hub_supply",
+        "integration_hub_fhir",
+    ],
     "demo": [
         "demo/integration_hub_demo.xml",
         "demo/integration_hub_billing_demo.xml",
         "demo/integration_hub_supply_demo.xml",
+        "demo/integration_hub_fhir_demo.xml",
     ],
     "installable": True,
 }
