@@ -1,1 +1,1 @@
-from . import test_handlers, test_mapping, test_outbound
+from . import test_controller, test_handlers, test_mapping, test_outbound
