@@ -56,9 +56,7 @@ class TestDemoFhir(IntegrationHubCase, HttpCase):
             response = self._send(name)
             self.assertEqual(response.status_code, 202, response.text)
             self._run_queued()
-        messages = self.env["integration.message"].search(
-            [("endpoint_id.token", "=", "demo-fhir")]
-        )
+        messages = self.env["integration.message"].search([("endpoint_id.token", "=", "demo-fhir")])
         self.assertEqual(set(messages.mapped("state")), {"done"}, messages.mapped("last_error"))
         charge = self.env["integration.charge"].search([("name", "=", "CHG-9001")])
         charge = charge.filtered(lambda c: c.backend_id.code == "demo-fhir")
