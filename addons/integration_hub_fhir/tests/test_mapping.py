@@ -259,6 +259,24 @@ class TestMapping(BaseCase):
         self.assertEqual(event.data["patient_id"], "PAT-000123")
         self.assertEqual(event.data["payer_id"], "PAY-ACME")
 
+    def test_coverage_carries_its_payor_when_the_bundle_holds_it(self):
+        coverage = sample("Coverage")
+        bundle = {
+            "resourceType": "Bundle",
+            "type": "collection",
+            "entry": [
+                {
+                    "fullUrl": "https://clinic.example/fhir/Organization/PAY-ACME",
+                    "resource": sample("Organization-payer"),
+                },
+                {"resource": coverage},
+            ],
+        }
+        event = map_resource(coverage, CONFIG, BundleIndex(bundle))
+        self.assertEqual(event.data["payer"]["payer_code"], "ACME01")
+        self.assertEqual(event.data["payer"]["name"], "Acme Health Insurance")
+        self.assertNotIn("payer", map_resource(coverage, CONFIG).data)
+
     def test_claim_response_takes_encounter_from_its_claim(self):
         claim = {
             "resourceType": "Claim",
