@@ -1,6 +1,6 @@
 """Extends integration.handler.charge: a charge naming no payer is billed to the
-patient's default payer (its active FHIR Coverage); with a payer share and no
-coverage yet, it waits for the coverage."""
+patient's default payer (its active FHIR Coverage); a FHIR ChargeItem with a payer
+share and no coverage yet waits for the coverage (a FHIR ChargeItem names no payer)."""
 
 from decimal import Decimal
 
@@ -17,7 +17,11 @@ class IntegrationHandlerCharge(models.AbstractModel):
             external_id = payer and self._payer_external_id(message, payer)
             if external_id:
                 data = dict(data, payer_id=external_id)
-            elif patient and self._decimal(data, "payer_share", default=Decimal(0)):
+            elif (
+                message.source_format == "fhir_r4"
+                and patient
+                and self._decimal(data, "payer_share", default=Decimal(0))
+            ):
                 self._wait_or_raise(
                     message,
                     self.env._(

@@ -42,7 +42,7 @@ class FhirCase(BillingCase):
         )
         return self._process(self._fhir_event(resource), expect=expect)
 
-    def _send(self, event, endpoint=None):
+    def _send(self, event, endpoint=None, source_format="fhir_r4"):
         endpoint = endpoint or self.endpoint
         body = json.dumps(event)
         message = (
@@ -59,6 +59,7 @@ class FhirCase(BillingCase):
                     "sender_message_id": f"msg_{uuid.uuid4().hex}",
                     "payload": body,
                     "payload_sha256": payload.sha256(body.encode()),
+                    "source_format": source_format,
                 }
             )
         )

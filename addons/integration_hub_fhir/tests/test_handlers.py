@@ -61,6 +61,13 @@ class TestFhirHandlers(FhirCase, TransactionCase):
         self.assertEqual(message.state, "done", message.last_error)
         self.assertEqual(self._result(message).payer_id, self.payer)
 
+    def test_json_charge_with_payer_share_and_no_payer_is_still_an_exception_at_once(self):
+        event = self._fhir_event(sample("ChargeItem"))
+        message = self._send(event, source_format="json")
+        self._perform_job(message)
+        self.assertEqual(message.state, "exception")
+        self.assertIn("payer share but no payer", message.last_error)
+
     def test_cancelled_coverage_clears_the_default_payer(self):
         self._process_fhir("Coverage")
         coverage = sample("Coverage")
