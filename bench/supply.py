@@ -1,4 +1,10 @@
-"""Driven by bench/supply: intake, processing by the job runner, then the ORM baseline."""
+"""Driven by bench/supply: intake, processing by the job runner, then the ORM floor.
+
+Both sides are single-process: the job runner has one job slot, the floor is one Odoo
+shell committing every 500 moves, as an import would. The floor runs on a copy of the
+database taken before the pipeline, so both start from the same stock data; OR-2 holds
+enough stock for every move, so no quant goes negative.
+"""
 
 import argparse
 import concurrent.futures
@@ -9,8 +15,8 @@ import subprocess
 import sys
 import tempfile
 import time
-from datetime import datetime
 
+import psycopg2
 import requests
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent.parent / "setup"))
@@ -18,83 +24,58 @@ import live_odoo
 import traffic
 
 TOKEN = "demo-supply"
-# The baseline: the stock moves the handler makes, through the ORM in one transaction,
-# rolled back at the end so the database stays as the run found it.
-BASELINE = """
+QUANTITY = 4  # units per supply.consumed sample
+FLOOR_BATCH = 500
+# Stock for every move of both sides at OR-2, consumption alone (no replenishment jobs
+# beside the measured ones), and a rate limit that refuses nothing.
+PREPARE = """
+product = env["product.product"].search([("default_code", "=", "SKU-GLOVE-M")], limit=1)
+product.integration_critical = False
+source = env.ref("integration_hub_demo.stock_location_or2_demo")
+lot = env["stock.lot"].search([("product_id", "=", product.id), ("name", "=", "L2026-10")], limit=1)
+env["stock.quant"]._update_available_quantity(product, source, {quantity}, lot_id=lot)
+env["integration.endpoint"].search([("token", "=", "{token}")]).rate_limit_per_minute = 10**7
+env.cr.commit()
+print("PREPARED", flush=True)
+"""
+# The floor: the stock moves the handler makes, through the ORM, committed in batches.
+FLOOR = """
 import time
 product = env["product.product"].search([("default_code", "=", "SKU-GLOVE-M")], limit=1)
 source = env.ref("integration_hub_demo.stock_location_or2_demo")
 dest = env["stock.location"]._integration_consumption_location(env.company)
 lot = env["stock.lot"].search([("product_id", "=", product.id), ("name", "=", "L2026-10")], limit=1)
-started = time.perf_counter()
+started = batch_started = time.perf_counter()
 for number in range({count}):
     move = env["stock.move"].create({{
-        "name": f"Baseline consumption {{number}}", "product_id": product.id,
-        "product_uom_qty": 4, "product_uom": product.uom_id.id,
+        "name": f"Floor consumption {{number}}", "product_id": product.id,
+        "product_uom_qty": {quantity}, "product_uom": product.uom_id.id,
         "location_id": source.id, "location_dest_id": dest.id,
     }})
     move._action_confirm(merge=False)
     env["stock.move.line"].create({{
         "move_id": move.id, "product_id": product.id, "product_uom_id": product.uom_id.id,
-        "quantity": 4, "lot_id": lot.id, "location_id": source.id, "location_dest_id": dest.id,
+        "quantity": {quantity}, "lot_id": lot.id, "location_id": source.id,
+        "location_dest_id": dest.id,
     }})
     move.picked = True
     move._action_done()
-    if number % 1000 == 999:
-        env.flush_all()
+    if number % {batch} == {batch} - 1 or number == {count} - 1:
+        env.cr.commit()
         env.invalidate_all()
-env.flush_all()
-print(f"BASELINE {{time.perf_counter() - started:.3f}}", flush=True)
-env.cr.rollback()
+        now = time.perf_counter()
+        print(f"BATCH {{number + 1}} {{now - batch_started:.3f}}", flush=True)
+        batch_started = now
+print(f"FLOOR {{time.perf_counter() - started:.3f}}", flush=True)
+env.cr.execute(
+    "SELECT count(*) FROM stock_move WHERE state = 'done' AND name LIKE 'Floor consumption %'"
+)
+print(f"FLOOR_DONE {{env.cr.fetchone()[0]}}", flush=True)
 """
 
 
-def post_events(server, count, concurrency):
-    sample = traffic.load_sample("supply.consumed")
-
-    def one(number):
-        with requests.Session() as session:
-            response = traffic.send(
-                server.url, TOKEN, traffic.DEMO_SECRET, traffic.realistic(sample, number), session
-            )
-            return response.status_code
-
-    with concurrent.futures.ThreadPoolExecutor(concurrency) as pool:
-        statuses = list(pool.map(one, range(1, count + 1)))
-    refused = [status for status in statuses if status != 202]
-    if refused:
-        raise RuntimeError(f"{len(refused)} webhooks refused, e.g. HTTP {refused[0]}")
-
-
-def wait_processed(server, count, timeout):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        pending = server.rpc(
-            "integration.message", "search_count", [["state", "in", ["queued", "retrying"]]]
-        )
-        if not pending:
-            return
-        time.sleep(2)
-    raise RuntimeError(f"{pending} of {count} messages still pending after {timeout} s")
-
-
-def parse(value):
-    return datetime.strptime(value, "%Y-%m-%d %H:%M:%S")
-
-
-def processing_window(server):
-    """Seconds from the first attempt's start to the last attempt's end."""
-    attempts = server.rpc(
-        "integration.message.attempt", "search_read", [], fields=["start_date", "end_date"]
-    )
-    first = min(parse(a["start_date"]) for a in attempts)
-    last = max(parse(a["end_date"]) for a in attempts)
-    return max((last - first).total_seconds(), 1.0), len(attempts)
-
-
-def run_baseline(config_path, db, count):
-    script = BASELINE.format(count=count)
-    output = subprocess.run(
+def odoo_shell(config_path, db, script):
+    return subprocess.run(
         [
             os.environ.get("INTEGRATION_HUB_PYTHON", sys.executable),
             "odoo-bin",
@@ -112,60 +93,211 @@ def run_baseline(config_path, db, count):
         text=True,
         check=True,
     ).stdout
+
+
+def post_events(server, count, concurrency):
+    sample = traffic.load_sample("supply.consumed")
+
+    def one(number):
+        with requests.Session() as session:
+            response = traffic.send(
+                server.url, TOKEN, traffic.DEMO_SECRET, traffic.realistic(sample, number), session
+            )
+            return response.status_code
+
+    with concurrent.futures.ThreadPoolExecutor(concurrency) as pool:
+        statuses = list(pool.map(one, range(1, count + 1)))
+    counts = {status: statuses.count(status) for status in set(statuses)}
+    print(f"intake answers: {counts}", flush=True)
+    if set(counts) != {202}:
+        sys.exit(f"run refused: intake answered {counts}, not only 202")
+
+
+MESSAGES = """SELECT count(*) FILTER (WHERE m.state = 'done'),
+                     count(*) FILTER (WHERE m.state IN ('received', 'queued', 'retrying')),
+                     count(*) FILTER (WHERE j.state IN ('started', 'done'))
+                FROM integration_message m
+                JOIN integration_endpoint e ON e.id = m.endpoint_id
+                LEFT JOIN queue_job j ON j.id = m.job_id
+               WHERE e.token = %s AND m.direction = 'in'"""
+
+
+def watch_processing(conn, count, timeout):
+    """Poll every 50 ms: times (perf_counter) of the first job started and of each tenth
+    of the messages done; the window runs from the first start to the last done."""
+    deadline = time.monotonic() + timeout
+    first, marks = None, {}
+    with conn.cursor() as cr:
+        while time.monotonic() < deadline:
+            cr.execute(MESSAGES, (TOKEN,))
+            done, pending, started = cr.fetchone()
+            conn.rollback()
+            now = time.perf_counter()
+            if first is None and started:
+                first = now
+            for tenth in range(1, 11):
+                if done >= count * tenth // 10 and tenth not in marks:
+                    marks[tenth] = now
+            if not pending:
+                return first, marks, done
+            time.sleep(0.05)
+    sys.exit(f"run refused: {pending} of {count} messages still pending after {timeout} s")
+
+
+def per_tenth(start, marks, count):
+    """Moves per second over each tenth of the run, to see whether it slows down."""
+    rates, previous = [], start
+    for tenth in range(1, 11):
+        rates.append((count // 10) / max(marks[tenth] - previous, 1e-3))
+        previous = marks[tenth]
+    return " ".join(f"{rate:.1f}" for rate in rates)
+
+
+def outcome(conn):
+    with conn.cursor() as cr:
+        cr.execute(
+            """SELECT m.state, count(*) FROM integration_message m
+                 JOIN integration_endpoint e ON e.id = m.endpoint_id
+                WHERE e.token = %s GROUP BY m.state""",
+            (TOKEN,),
+        )
+        states = dict(cr.fetchall())
+        cr.execute(
+            """SELECT count(*), count(DISTINCT a.message_id) FROM integration_message_attempt a
+                 JOIN integration_message m ON m.id = a.message_id
+                 JOIN integration_endpoint e ON e.id = m.endpoint_id WHERE e.token = %s""",
+            (TOKEN,),
+        )
+        attempts, attempted = cr.fetchone()
+        cr.execute(
+            """SELECT count(*) FROM stock_move mv JOIN stock_location l
+                   ON l.id = mv.location_dest_id
+                WHERE mv.state = 'done' AND l.integration_consumption
+                  AND mv.name NOT LIKE 'Floor consumption %%'"""
+        )
+        moves = cr.fetchone()[0]
+        cr.execute("SELECT min(quantity) FROM stock_quant WHERE quantity < 0")
+        negative = cr.fetchone()[0]
+    conn.rollback()
+    return states, attempts, attempted, moves, negative
+
+
+def connect(config, db):
+    options = config["options"]
+    return psycopg2.connect(
+        dbname=db,
+        host=options.get("db_host") or None,
+        port=options.get("db_port") or None,
+        user=options.get("db_user") or None,
+    )
+
+
+def run_pipeline(args, db, count):
+    """Intake with the runner off, then the runner with one job slot; the window."""
+    config = configparser.ConfigParser(interpolation=None)
+    config.read(args.config)
+    conn = connect(config, db)
+    with tempfile.TemporaryDirectory() as tmp:
+        # Intake with the job runner off: the jobs wait, as after a burst.
+        server = live_odoo.OdooServer(args.config, db, tmp, workers=2, job_runner=False)
+        server.start()
+        try:
+            started = time.monotonic()
+            post_events(server, count, args.concurrency)
+            print(f"intake: {count} webhooks in {time.monotonic() - started:.1f} s", flush=True)
+        finally:
+            server.stop()
+        # One job slot: single-process, like the floor.
+        server = live_odoo.OdooServer(args.config, db, tmp, workers=2, job_runner=True)
+        server_config = configparser.ConfigParser(interpolation=None)
+        server_config.read(server.conf)
+        server_config["queue_job"]["channels"] = (
+            "root:1,root.integration:1,root.integration_critical:1"
+        )
+        with open(server.conf, "w") as handle:
+            server_config.write(handle)
+        server.start()
+        try:
+            first, marks, _done = watch_processing(conn, count, max(600, count))
+        finally:
+            server.stop()
+    states, attempts, attempted, moves, negative = outcome(conn)
+    conn.close()
+    print(
+        f"job runner (1 job slot): messages by state {states}; {attempts} attempts on "
+        f"{attempted} messages; {moves} done consumption moves; "
+        f"negative quants: {negative if negative is not None else 'none'}"
+    )
+    problems = []
+    if states != {"done": count}:
+        problems.append(f"messages {states}, not {count} done")
+    if moves != count:
+        problems.append(f"{moves} consumption moves, not {count}")
+    if negative is not None:
+        problems.append(f"a quant went negative ({negative})")
+    if problems:
+        sys.exit("run refused: " + "; ".join(problems))
+    return first, marks
+
+
+def run_floor(config_path, floor_db, count):
+    """The floor's total seconds and the seconds of each batch."""
+    output = odoo_shell(
+        config_path, floor_db, FLOOR.format(count=count, quantity=QUANTITY, batch=FLOOR_BATCH)
+    )
+    floor_seconds, floor_done, batches = None, None, []
     for line in output.splitlines():
-        if line.startswith("BASELINE "):
-            return float(line.split()[1])
-    raise RuntimeError(f"the baseline printed no figure: {output[-2000:]}")
+        if line.startswith("FLOOR "):
+            floor_seconds = float(line.split()[1])
+        elif line.startswith("FLOOR_DONE "):
+            floor_done = int(line.split()[1])
+        elif line.startswith("BATCH "):
+            batches.append(float(line.split()[2]))
+    if floor_seconds is None or floor_done != count:
+        sys.exit(f"run refused: the floor made {floor_done} moves, not {count}: {output[-2000:]}")
+    return floor_seconds, batches
 
 
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--config", required=True)
     parser.add_argument("--count", type=int, default=10000)
-    parser.add_argument("--concurrency", type=int, default=8)
+    parser.add_argument("--concurrency", type=int, default=8, help="webhook senders")
     args = parser.parse_args()
+    count = max(10, args.count - args.count % 10)  # tenths of the run are reported
     config = configparser.ConfigParser(interpolation=None)
     config.read(args.config)
     db = config["options"]["db_name"]
-    with tempfile.TemporaryDirectory() as tmp:
-        # Intake with the job runner off: the jobs wait, as after a burst.
-        server = live_odoo.OdooServer(args.config, db, tmp, workers=2, job_runner=False).start()
-        try:
-            endpoint = server.rpc("integration.endpoint", "search", [["token", "=", TOKEN]])
-            server.rpc("integration.endpoint", "write", endpoint, {"rate_limit_per_minute": 10**7})
-            # Consumption alone: no replenishment jobs beside the measured ones.
-            gloves = server.rpc("product.product", "search", [["default_code", "=", "SKU-GLOVE-M"]])
-            server.rpc("product.product", "write", gloves, {"integration_critical": False})
-            started = time.monotonic()
-            post_events(server, args.count, args.concurrency)
-            intake = time.monotonic() - started
-            print(f"intake: {args.count} webhooks in {intake:.1f} s", flush=True)
-        finally:
-            server.stop()
-        server = live_odoo.OdooServer(args.config, db, tmp, workers=2, job_runner=True).start()
-        try:
-            wait_processed(server, args.count, timeout=max(600, args.count * 0.5))
-            window, attempts = processing_window(server)
-            done = server.rpc("integration.message", "search_count", [["state", "=", "done"]])
-            moves = server.rpc(
-                "stock.move",
-                "search_count",
-                [["state", "=", "done"], ["location_dest_id.integration_consumption", "=", True]],
-            )
-        finally:
-            server.stop()
-    if done != args.count or moves != args.count:
-        raise RuntimeError(f"expected {args.count} done messages and moves: {done}, {moves}")
-    baseline = run_baseline(args.config, db, args.count)
-    ours = moves / window
-    orm = args.count / baseline
-    print(f"job runner: {moves} moves from {attempts} attempts in {window:.0f} s")
-    print(f"ORM baseline: {args.count} moves in one transaction in {baseline:.1f} s")
+    floor_db = f"{db}_floor"
+    output = odoo_shell(args.config, db, PREPARE.format(quantity=2 * QUANTITY * count, token=TOKEN))
+    if "PREPARED" not in output:
+        sys.exit(f"the stock could not be prepared: {output[-2000:]}")
+    subprocess.run(["dropdb", "--if-exists", floor_db], check=True)
+    subprocess.run(["createdb", "-T", db, floor_db], check=True)
+    try:
+        first, marks = run_pipeline(args, db, count)
+        floor_seconds, batches = run_floor(args.config, floor_db, count)
+    finally:
+        subprocess.run(["dropdb", "--if-exists", floor_db], check=False)
+    window = marks[10] - first
+    ours = count / window
+    floor = count / floor_seconds
+    print(f"job runner rate per tenth of the run (moves/s): {per_tenth(first, marks, count)}")
+    print(
+        f"floor rate per batch of {FLOOR_BATCH} (moves/s): "
+        + " ".join(f"{FLOOR_BATCH / seconds:.1f}" for seconds in batches)
+    )
     print("| path | moves | seconds | moves/s |")
     print("|---|---|---|---|")
-    print(f"| supply.consumed through the job runner | {moves} | {window:.0f} | {ours:.1f} |")
-    print(f"| same moves, ORM, one transaction | {args.count} | {baseline:.1f} | {orm:.1f} |")
-    print(f"ratio job runner / ORM: {ours / orm:.2f}x")
+    print(
+        f"| supply.consumed through the job runner, 1 job slot | {count} | {window:.3f} "
+        f"| {ours:.1f} |"
+    )
+    print(
+        f"| same moves, ORM, one process, commit every {FLOOR_BATCH} | {count} "
+        f"| {floor_seconds:.3f} | {floor:.1f} |"
+    )
+    print(f"ratio job runner / ORM floor: {ours / floor:.2f}x")
 
 
 if __name__ == "__main__":
