@@ -204,31 +204,30 @@ def run_case(server, tmp, *, label, target, expected, seconds, signed, body):
         result = run_wrk(target, duration, script_args, body)
         if signed:
             result["stored"] = stored(server) - before
-    statuses = result["statuses"]
-    good = statuses.get(expected, 0)
-    unexpected = {s: n for s, n in statuses.items() if s != expected}
-    rate = good / result["seconds"]
-    print(
-        f"{label}: {rate:.0f} req/s ({good} x HTTP {expected} in {result['seconds']:.1f} s), "
-        f"p50 {result['p50']:.1f} ms, p99 {result['p99']:.1f} ms; other statuses: "
-        f"{unexpected or 'none'}"
-        + (f"; messages stored: {result['stored']}" if signed else "")
-        + (f"; {result['errors']}" if result["errors"] else ""),
-        flush=True,
-    )
-    problems = []
-    if unexpected:
-        problems.append(f"unexpected answers {unexpected}")
-    if result["errors"]:
-        problems.append(result["errors"])
-    if result["exhausted"]:
-        problems.append("a wrk thread ran out of fresh signed requests")
-    if signed and not good <= result["stored"] <= good + CONNECTIONS:
-        problems.append(f"{result['stored']} messages stored for {good} answers 202")
-    if not good:
-        problems.append("no answer counted")
-    if problems:
-        sys.exit(f"{label}: run refused: {'; '.join(problems)}")
+        good = result["statuses"].get(expected, 0)
+        rate = good / result["seconds"]
+        unexpected = {s: n for s, n in result["statuses"].items() if s != expected}
+        print(
+            f"{label} [{phase}]: {rate:.0f} req/s ({good} x HTTP {expected} in "
+            f"{result['seconds']:.1f} s), p50 {result['p50']:.1f} ms, p99 {result['p99']:.1f} ms; "
+            f"other statuses: {unexpected or 'none'}"
+            + (f"; messages stored: {result['stored']}" if signed else "")
+            + (f"; {result['errors']}" if result["errors"] else ""),
+            flush=True,
+        )
+        problems = []
+        if unexpected:
+            problems.append(f"unexpected answers {unexpected}")
+        if result["errors"]:
+            problems.append(result["errors"])
+        if result["exhausted"]:
+            problems.append("a wrk thread ran out of fresh signed requests")
+        if signed and not good <= result["stored"] <= good + CONNECTIONS:
+            problems.append(f"{result['stored']} messages stored for {good} answers 202")
+        if not good:
+            problems.append("no answer counted")
+        if problems:
+            sys.exit(f"{label} [{phase}]: run refused: {'; '.join(problems)}")
     return dict(result, rps=rate)
 
 
