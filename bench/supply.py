@@ -32,7 +32,7 @@ PREPARE = """
 product = env["product.product"].search([("default_code", "=", "SKU-GLOVE-M")], limit=1)
 product.integration_critical = False
 source = env.ref("integration_hub_demo.stock_location_or2_demo")
-lot = env["stock.lot"].search([("product_id", "=", product.id), ("name", "=", "L2026-10")], limit=1)
+lot = env["stock.lot"]._integration_find_or_create(product, "L2026-10", env.company)
 env["stock.quant"]._update_available_quantity(product, source, {quantity}, lot_id=lot)
 env["integration.endpoint"].search([("token", "=", "{token}")]).rate_limit_per_minute = 10**7
 env.cr.commit()
