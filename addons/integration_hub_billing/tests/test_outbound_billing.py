@@ -35,6 +35,11 @@ class TestOutboundBilling(RealRequestsMixin, BillingCase, AccountTestInvoicingCo
         self.receiver.requests.clear()
         self._setup_parties()
 
+    def _outbound_type(self, code):
+        return self.env["integration.event.type"].search(
+            [("code", "=", code), ("direction", "=", "out")]
+        )
+
     def _outbound(self, code):
         return self.env["integration.message"].search(
             [("direction", "=", "out"), ("event_type", "=", code)], order="id"
@@ -92,6 +97,15 @@ class TestOutboundBilling(RealRequestsMixin, BillingCase, AccountTestInvoicingCo
         )
 
     def test_vendor_bills_and_other_backends_invoices_are_not_sent(self):
+        # A subscription whose filter takes vendor bills: only invoice.posted's own rule
+        # (customer invoices and credit notes) keeps the bill from being sent.
+        self.env["integration.subscription"].create(
+            {
+                "backend_id": self.backend.id,
+                "event_type_id": self._outbound_type("invoice.posted").id,
+                "filter_domain": "[('move_type', '=', 'in_invoice')]",
+            }
+        )
         bill = self.env["account.move"].create(
             {
                 "move_type": "in_invoice",
