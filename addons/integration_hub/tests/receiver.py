@@ -33,6 +33,7 @@ class Receiver:
     def __init__(self, secret=None, token="token-abc", client=("client-1", "s3cr3t")):
         self.secret = secret
         self.token = token
+        self.expires_in = 3600  # seconds the tokens it gives out live
         self.client = client
         self.requests = []
         self.token_requests = 0
@@ -100,7 +101,7 @@ class Receiver:
                     b"grant_type=client_credentials" not in body
                 ):
                     return self._answer(401, {}, b'{"error": "invalid_client"}')
-                content = {"access_token": receiver.token, "expires_in": 3600}
+                content = {"access_token": receiver.token, "expires_in": receiver.expires_in}
                 self._answer(
                     200, {"Content-Type": "application/json"}, json.dumps(content).encode()
                 )

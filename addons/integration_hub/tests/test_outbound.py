@@ -1,6 +1,7 @@
 import base64
 import json
 import logging
+import time
 import uuid
 from datetime import timedelta
 
@@ -492,6 +493,35 @@ class TestOutbound(RealRequestsMixin, IntegrationHubCase, TransactionCase):
         self.assertEqual(third.state, "done")
         self.assertEqual(self.receiver.token_requests, 2)
         self.assertEqual(self.receiver.requests[-1].headers["Authorization"], "Bearer token-new")
+
+    def test_oauth2_token_is_fetched_again_once_it_expires_without_a_401(self):
+        # Tokens living 31 s are kept until 30 s before they expire: here, 1 s.
+        for name in ("token", "expires_in"):  # the receiver serves the whole class
+            self.addCleanup(setattr, self.receiver, name, getattr(self.receiver, name))
+        self.receiver.expires_in = 31
+        self.receiver.token = "token-before-expiry"
+        self.backend.write(
+            {
+                "outbound_auth_type": "oauth2",
+                "oauth2_token_url": self.receiver.url + "/token",
+                "outbound_username": "client-1",
+                "outbound_credential": "s3cr3t",
+            }
+        )
+        first = self._emit()
+        self._deliver(first)
+        self.assertEqual(self.receiver.token_requests, 1)
+        self.receiver.token = "token-after-expiry"
+        time.sleep(1.2)
+        second = self._emit()
+        self._deliver(second)
+        self.assertEqual((first.state, second.state), ("done", "done"))
+        self.assertEqual(self.receiver.token_requests, 2, "the expired token was reused")
+        self.assertEqual(
+            [r.headers["Authorization"] for r in self.receiver.requests],
+            ["Bearer token-before-expiry", "Bearer token-after-expiry"],
+            "the receiver never had to refuse a token",
+        )
 
     def test_oauth2_wrong_client_secret_is_dead_with_a_clear_error(self):
         self.backend.write(
