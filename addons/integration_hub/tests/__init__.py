@@ -3,6 +3,7 @@ from . import (
     test_bulk,
     test_echo,
     test_intake,
+    test_operations,
     test_outbound,
     test_overview,
     test_processing,
