@@ -134,7 +134,11 @@ class TestCharges(BillingCase, AccountTestInvoicingCommon):
         charge = self._result(self._process(charge_event()))
         self.assertEqual(charge.state, "approved")
         self.assertFalse(charge.invoice_line_ids)
-        self.env["integration.charge"]._cron_invoice_approved_charges()
+        # The scheduled action itself, as ir.cron runs it.
+        self.env.ref(
+            "integration_hub_billing.ir_cron_integration_charge_invoice"
+        ).method_direct_trigger()
+        self.env.invalidate_all()
         self.assertEqual(charge.state, "invoiced")
         self.assertEqual(self._invoices_of(charge, "payer").state, "draft")
 
