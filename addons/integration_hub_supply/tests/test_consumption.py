@@ -163,3 +163,43 @@ class TestConsumption(SupplyCase, TransactionCase):
         )
         self.assertEqual(self.gloves.with_context(location=other.id).qty_available, 96.0)
         self.assertEqual(self.env["integration.supply.consumption"]._cron_validate_pending(), 0)
+
+    def test_batch_cron_keeps_a_failing_location_pending_and_validates_the_others(self):
+        self.supply_backend.latency_tier = "batch"
+        broken = self.env["stock.location"].create(
+            {"name": "CLINIC-N test", "usage": "internal", "location_id": self.stock_location.id}
+        )
+        self._map("location", "CLINIC-N", broken)
+        self._put_in_stock(self.gloves, self.care_location, 100, "L2026-10")
+        consumptions = self.env["integration.supply.consumption"]
+        for external_id, location_code in (("F-1", "OR-2"), ("F-2", "CLINIC-N"), ("F-3", "OR-2")):
+            consumptions |= self._assert_done(
+                self._process(
+                    sample("supply.consumed", id=external_id, location_code=location_code)
+                )
+            )
+        # The location became a view after the events arrived: no stock may leave it.
+        broken.usage = "view"
+        cron = self.env.ref("integration_hub_supply.ir_cron_validate_pending_consumptions")
+        with self.assertLogs(
+            "odoo.addons.integration_hub_supply.models.integration_supply_consumption", "ERROR"
+        ) as logs:
+            cron.method_direct_trigger()
+        self.assertIn("CLINIC-N test", logs.output[0])
+        self.env.invalidate_all()
+        by_name = {c.name: c for c in consumptions}
+        self.assertEqual(
+            {name: c.state for name, c in by_name.items()},
+            {"F-1": "done", "F-2": "pending", "F-3": "done"},
+        )
+        self.assertFalse(by_name["F-2"].move_id, "the failed batch left no half-made move")
+        self.assertEqual(
+            self.gloves.with_context(location=self.care_location.id).qty_available, 92.0
+        )
+        # Once the location is fixed, the next run validates what waited.
+        broken.usage = "internal"
+        self._put_in_stock(self.gloves, broken, 10, "L2026-10")
+        cron.method_direct_trigger()
+        self.env.invalidate_all()
+        self.assertEqual(by_name["F-2"].state, "done")
+        self.assertEqual(self.gloves.with_context(location=broken.id).qty_available, 6.0)
