@@ -176,7 +176,11 @@ def outcome(conn):
                   AND mv.name NOT LIKE 'Floor consumption %%'"""
         )
         moves = cr.fetchone()[0]
-        cr.execute("SELECT min(quantity) FROM stock_quant WHERE quantity < 0")
+        # Virtual locations (inventory adjustment, consumption) go negative by design.
+        cr.execute(
+            """SELECT min(q.quantity) FROM stock_quant q JOIN stock_location l
+                   ON l.id = q.location_id WHERE l.usage = 'internal' AND q.quantity < 0"""
+        )
         negative = cr.fetchone()[0]
     conn.rollback()
     return states, attempts, attempted, moves, negative
@@ -226,7 +230,7 @@ def run_pipeline(args, db, count):
     print(
         f"job runner (1 job slot): messages by state {states}; {attempts} attempts on "
         f"{attempted} messages; {moves} done consumption moves; "
-        f"negative quants: {negative if negative is not None else 'none'}"
+        f"negative internal quants: {negative if negative is not None else 'none'}"
     )
     problems = []
     if states != {"done": count}:
