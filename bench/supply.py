@@ -256,7 +256,8 @@ def run_floor(config_path, floor_db, count):
         elif line.startswith("FLOOR_DONE "):
             floor_done = int(line.split()[1])
         elif line.startswith("BATCH "):
-            batches.append(float(line.split()[2]))
+            _, made, seconds = line.split()
+            batches.append((int(made), float(seconds)))
     if floor_seconds is None or floor_done != count:
         sys.exit(f"run refused: the floor made {floor_done} moves, not {count}: {output[-2000:]}")
     return floor_seconds, batches
@@ -287,10 +288,11 @@ def main():
     ours = count / window
     floor = count / floor_seconds
     print(f"job runner rate per tenth of the run (moves/s): {per_tenth(first, marks, count)}")
-    print(
-        f"floor rate per batch of {FLOOR_BATCH} (moves/s): "
-        + " ".join(f"{FLOOR_BATCH / seconds:.1f}" for seconds in batches)
-    )
+    rates, before = [], 0
+    for made, seconds in batches:
+        rates.append(f"{(made - before) / seconds:.1f}")
+        before = made
+    print(f"floor rate per batch of up to {FLOOR_BATCH} (moves/s): {' '.join(rates)}")
     print("| path | moves | seconds | moves/s |")
     print("|---|---|---|---|")
     print(
