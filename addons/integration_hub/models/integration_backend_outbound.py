@@ -34,6 +34,13 @@ class IntegrationBackend(models.Model):
     )
     outbound_connect_timeout = fields.Float(string="Connect timeout (s)", default=5.0)
     outbound_read_timeout = fields.Float(string="Read timeout (s)", default=15.0)
+    outbound_batch_size = fields.Integer(
+        string="Deliveries per job",
+        default=50,
+        help="A delivery job also delivers up to this many ready messages of the backend "
+        "over the same connection (each with its own attempt, state and signature). "
+        "1 delivers one message per job.",
+    )
     outbound_max_attempts = fields.Integer(
         default=8, help="Delivery attempts before an outbound message is dead."
     )
@@ -108,6 +115,11 @@ class IntegrationBackend(models.Model):
             "outbound_max_attempts_positive",
             "CHECK(outbound_max_attempts > 0)",
             "A backend needs at least one delivery attempt per message.",
+        ),
+        (
+            "outbound_batch_size_positive",
+            "CHECK(outbound_batch_size > 0)",
+            "A delivery job delivers at least one message.",
         ),
         (
             "circuit_threshold_positive",

@@ -1,16 +1,30 @@
 import json
+import logging
 import time
+
+from psycopg2 import OperationalError
 
 from odoo import fields, models
 from odoo.exceptions import UserError
+from odoo.service.model import PG_CONCURRENCY_ERRORS_TO_RETRY
 
 from odoo.addons.queue_job.exception import RetryableJobError
 
 from .. import delivery
+from ..side_cursor import side_cursor
+
+_logger = logging.getLogger(__name__)
 
 # An ordered message whose predecessor waits long looks again at most this often.
 ORDER_RECHECK_MAX = 3600
 ORDER_RECHECK_MIN = 5
+# A batch stops taking further messages after this many seconds, well within the
+# 10 s after which queue_job's runner would look again at jobs it dispatched.
+BATCH_TIME_BUDGET = 5.0
+
+
+class CircuitHeld(RetryableJobError):
+    """The backend's circuit holds deliveries: the job comes back later."""
 
 
 class IntegrationMessage(models.Model):
@@ -41,7 +55,94 @@ class IntegrationMessage(models.Model):
     )
 
     def _deliver(self):
-        """Deliver an outbound message once (called by its job)."""
+        """Deliver an outbound message once, then other ready ones of its backend.
+
+        Called by the message's job. Up to the backend's batch size of further
+        messages whose jobs wait are delivered by this job over the same keep-alive
+        connection, each in its own savepoint with its own attempt, state and fresh
+        signature; each one's job is marked done with it. A message the batch cannot
+        deliver now (an earlier message of its record waits, the circuit holds it, an
+        unexpected error) is left to its own job, untouched. A delivery to be retried
+        (5xx, 429, timeout) ends the batch: while the receiver struggles, each message
+        goes by its own job, and the circuit counts them as it does without batches.
+        """
+        batch = self._claim_batch()
+        result = self._deliver_once()
+        if self.state == "retrying":
+            return result  # the receiver struggles: each message goes by its own job
+        started = time.monotonic()
+        delivered = 0
+        for message in batch:
+            if time.monotonic() - started > BATCH_TIME_BUDGET or self.backend_id.state == "paused":
+                break
+            try:
+                with self.env.cr.savepoint():
+                    message._take_over_job()
+                    message._deliver_once()
+            except CircuitHeld:
+                break
+            except RetryableJobError:
+                continue  # an earlier message of its record waits: its own job waits too
+            except Exception:  # any other error: the message's own job runs it alone later
+                _logger.exception(
+                    "integration message %s: batched delivery failed, left to its own job",
+                    message.id,
+                )
+                continue
+            delivered += 1
+            if message.state == "retrying":
+                break
+        return f"{result} (and {delivered} more in this batch)" if delivered else result
+
+    def _claim_batch(self):
+        """Other ready outbound messages of this backend whose jobs wait, locked for
+        this transaction (oldest first, skipping those another batch holds)."""
+        size = self.backend_id.sudo().outbound_batch_size - 1
+        if size <= 0:
+            return self.browse()
+        # Candidates as committed now (this transaction's snapshot may be older), then
+        # locked here; a row changed since the snapshot makes PostgreSQL refuse the
+        # lock, and the batch is then simply smaller.
+        query = """SELECT m.id FROM integration_message m
+                     JOIN queue_job j ON j.id = m.job_id
+                    WHERE m.backend_id = %(backend)s AND m.direction = 'out'
+                      AND m.state IN ('queued', 'retrying') AND m.id <> %(me)s
+                      AND j.state = 'pending'
+                      AND (j.eta IS NULL OR j.eta <= now() at time zone 'utc')
+                      {restrict}
+                    ORDER BY m.id LIMIT %(size)s {lock}"""
+        params = {"backend": self.backend_id.id, "me": self.id, "size": size}
+        with side_cursor(self.env) as cr:
+            cr.execute(query.format(restrict="", lock=""), params)
+            params["ids"] = tuple(row[0] for row in cr.fetchall()) or (0,)
+        try:
+            with self.env.cr.savepoint(flush=False):
+                self.env.cr.execute(
+                    query.format(
+                        restrict="AND m.id IN %(ids)s", lock="FOR NO KEY UPDATE OF j SKIP LOCKED"
+                    ),
+                    params,
+                )
+                ids = [row[0] for row in self.env.cr.fetchall()]
+        except OperationalError as exc:
+            if exc.pgcode not in PG_CONCURRENCY_ERRORS_TO_RETRY:
+                raise
+            return self.browse()
+        return self.browse(ids)
+
+    def _take_over_job(self):
+        """This message is delivered by the running job: its own job is done."""
+        job = self.sudo().job_id
+        job.with_context(_job_edit_sentinel=job.EDIT_SENTINEL).write(
+            {
+                "state": "done",
+                "date_done": fields.Datetime.now(),
+                "result": f"Delivered in the batch of job {self.env.context.get('job_uuid')}",
+            }
+        )
+
+    def _deliver_once(self):
+        """Deliver this outbound message once."""
         backend = self.backend_id.sudo()
         subscription = self.subscription_id.with_context(active_test=False)
         if subscription and not subscription.active:
@@ -63,7 +164,7 @@ class IntegrationMessage(models.Model):
         wait = backend._circuit_admit()
         if wait is not None:
             # Nothing is dropped or counted as an attempt: the job comes back later.
-            raise RetryableJobError(
+            raise CircuitHeld(
                 f"The delivery circuit of {backend.code} is open.", seconds=wait, ignore_retry=True
             )
         started = time.monotonic()

@@ -6,9 +6,11 @@ import uuid
 from datetime import timedelta
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+from psycopg2 import IntegrityError
 
 from odoo import fields
 from odoo.tests import TransactionCase, tagged
+from odoo.tools import mute_logger
 
 from odoo.addons.queue_job.exception import RetryableJobError
 
@@ -362,6 +364,79 @@ class TestOutbound(RealRequestsMixin, IntegrationHubCase, TransactionCase):
         self._deliver(first)
         self._deliver(second)
         self.assertEqual((first.state, second.state), ("retrying", "done"))
+
+    # Batches ---------------------------------------------------------------------
+
+    def test_one_job_delivers_the_ready_messages_of_its_backend_each_signed_afresh(self):
+        messages = [self._emit() for _ in range(3)]
+        own_jobs = [m.job_id for m in messages]
+        result = self._deliver(messages[0])
+        self.assertIn("2 more in this batch", result)
+        self.assertEqual({m.state for m in messages}, {"done"})
+        self.assertEqual([m.attempt_count for m in messages], [1, 1, 1])
+        # Each message was signed with its own id and verified by the receiver.
+        self.assertEqual(
+            [r.headers["webhook-id"] for r in self.receiver.requests],
+            [m.sender_message_id for m in messages],
+        )
+        self.assertTrue(all(r.verified for r in self.receiver.requests))
+        # The batched messages' own jobs are done, and say which job delivered them.
+        self.assertEqual({job.state for job in own_jobs}, {"done"})
+        self.assertIn(own_jobs[0].uuid, own_jobs[1].result)
+        self.assertEqual(set(messages[1].attempt_ids.mapped("job_uuid")), {own_jobs[0].uuid})
+
+    def test_a_failure_in_a_batch_does_not_affect_the_other_messages(self):
+        self.receiver.script(200, 400, 500, 200)
+        messages = [self._emit() for _ in range(4)]
+        self._deliver(messages[0])
+        # A refused message is dead alone; a delivery to retry ends the batch, and the
+        # next message waits untouched for its own job.
+        self.assertEqual([m.state for m in messages], ["done", "dead", "retrying", "queued"])
+        self.assertEqual([m.attempt_count for m in messages], [1, 1, 1, 0])
+        self.assertEqual(messages[3].job_id.state, "pending")
+        retry_job = messages[2].job_id
+        self.assertEqual(retry_job.state, "pending")
+        self.assertEqual(retry_job.eta, messages[2].next_attempt_date)
+        self._deliver(messages[3])
+        self.assertEqual(messages[3].state, "done")
+        self.assertEqual(messages[2].state, "retrying")  # its next attempt is not due
+
+    def test_a_batch_stops_when_the_circuit_opens_and_the_rest_wait_for_their_jobs(self):
+        self.backend.circuit_failure_threshold = 1
+        self.receiver.script(503)
+        messages = [self._emit() for _ in range(3)]
+        self._deliver(messages[0])
+        self.assertEqual(self.backend.circuit_state, "open")
+        self.assertEqual(len(self.receiver.requests), 1)
+        for message in messages[1:]:
+            self.assertEqual((message.state, message.attempt_count), ("queued", 0))
+            self.assertEqual(message.job_id.state, "pending")
+
+    def test_a_batch_never_takes_a_message_waiting_for_its_next_attempt(self):
+        self.receiver.script(500)
+        first = self._emit()
+        self._deliver(first)
+        self.assertEqual(first.state, "retrying")
+        second = self._emit()
+        self._deliver(second)
+        self.assertEqual((first.state, first.attempt_count), ("retrying", 1))
+        self.assertEqual(len(self.receiver.requests), 2)
+
+    def test_batch_size_one_delivers_only_the_jobs_own_message(self):
+        self.backend.outbound_batch_size = 1
+        first, second = self._emit(), self._emit()
+        self._deliver(first)
+        self.assertEqual((first.state, second.state), ("done", "queued"))
+        self.assertEqual(second.job_id.state, "pending")
+
+    def test_batch_size_below_one_is_refused(self):
+        with (
+            self.assertRaises(IntegrityError),
+            mute_logger("odoo.sql_db"),
+            self.env.cr.savepoint(),
+        ):
+            self.backend.outbound_batch_size = 0
+            self.backend.flush_recordset()
 
     def test_private_target_is_refused_unless_the_backend_allows_it(self):
         self.backend.outbound_allow_private = False
