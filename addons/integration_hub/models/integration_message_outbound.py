@@ -22,6 +22,19 @@ ORDER_RECHECK_MIN = 5
 # 10 s after which queue_job's runner would look again at jobs it dispatched.
 BATCH_TIME_BUDGET = 5.0
 
+# Ready outbound messages of a backend whose jobs wait, oldest first.
+BATCH_CANDIDATES_SQL = """
+    SELECT m.id FROM integration_message m JOIN queue_job j ON j.id = m.job_id
+     WHERE m.backend_id = %(backend)s AND m.direction = 'out'
+       AND m.state IN ('queued', 'retrying') AND m.id <> %(me)s
+       AND j.state = 'pending' AND (j.eta IS NULL OR j.eta <= now() at time zone 'utc')
+     ORDER BY m.id LIMIT %(size)s"""
+BATCH_LOCK_SQL = """
+    SELECT m.id FROM integration_message m JOIN queue_job j ON j.id = m.job_id
+     WHERE m.id IN %(ids)s AND m.state IN ('queued', 'retrying')
+       AND j.state = 'pending' AND (j.eta IS NULL OR j.eta <= now() at time zone 'utc')
+     ORDER BY m.id FOR NO KEY UPDATE OF j SKIP LOCKED"""
+
 
 class CircuitHeld(RetryableJobError):
     """The backend's circuit holds deliveries: the job comes back later."""
@@ -103,26 +116,13 @@ class IntegrationMessage(models.Model):
         # Candidates as committed now (this transaction's snapshot may be older), then
         # locked here; a row changed since the snapshot makes PostgreSQL refuse the
         # lock, and the batch is then simply smaller.
-        query = """SELECT m.id FROM integration_message m
-                     JOIN queue_job j ON j.id = m.job_id
-                    WHERE m.backend_id = %(backend)s AND m.direction = 'out'
-                      AND m.state IN ('queued', 'retrying') AND m.id <> %(me)s
-                      AND j.state = 'pending'
-                      AND (j.eta IS NULL OR j.eta <= now() at time zone 'utc')
-                      {restrict}
-                    ORDER BY m.id LIMIT %(size)s {lock}"""
         params = {"backend": self.backend_id.id, "me": self.id, "size": size}
         with side_cursor(self.env) as cr:
-            cr.execute(query.format(restrict="", lock=""), params)
+            cr.execute(BATCH_CANDIDATES_SQL, params)
             params["ids"] = tuple(row[0] for row in cr.fetchall()) or (0,)
         try:
             with self.env.cr.savepoint(flush=False):
-                self.env.cr.execute(
-                    query.format(
-                        restrict="AND m.id IN %(ids)s", lock="FOR NO KEY UPDATE OF j SKIP LOCKED"
-                    ),
-                    params,
-                )
+                self.env.cr.execute(BATCH_LOCK_SQL, params)
                 ids = [row[0] for row in self.env.cr.fetchall()]
         except OperationalError as exc:
             if exc.pgcode not in PG_CONCURRENCY_ERRORS_TO_RETRY:
