@@ -422,6 +422,23 @@ class TestOutbound(RealRequestsMixin, IntegrationHubCase, TransactionCase):
         self.assertEqual((first.state, first.attempt_count), ("retrying", 1))
         self.assertEqual(len(self.receiver.requests), 2)
 
+    def test_a_batch_leaves_a_message_waiting_for_an_earlier_one_of_its_record(self):
+        self.subscription.ordered = True
+        other = self.env["res.partner"].create({"name": "Other record"})
+        self.receiver.script(500)
+        first = self._emit()
+        self._deliver(first)
+        self.assertEqual(first.state, "retrying")
+        second = self._emit()
+        unrelated = self._emit(other)
+        self._deliver(unrelated)
+        self.assertEqual(unrelated.state, "done")
+        # The batch took the second message of the record but could not send it before
+        # the first: it is untouched, its own job still waits.
+        self.assertEqual((second.state, second.attempt_count), ("queued", 0))
+        self.assertEqual(second.job_id.state, "pending")
+        self.assertEqual(len(self.receiver.requests), 2)
+
     def test_batch_size_one_delivers_only_the_jobs_own_message(self):
         self.backend.outbound_batch_size = 1
         first, second = self._emit(), self._emit()
