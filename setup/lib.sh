@@ -102,6 +102,14 @@ ensure_postgres() {
     fi
 }
 
+ensure_haproxy() {
+    command -v haproxy >/dev/null 2>&1 && return
+    [ "$(id -u)" = 0 ] || die "HAProxy is not installed. As root: apt-get install -y haproxy, then run this again."
+    say "installing HAProxy from Debian"
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq haproxy >/dev/null \
+        || die "apt-get could not install haproxy."
+}
+
 # pg_query SQL: the answer of the postgres database, empty when it cannot be asked.
 pg_query() {
     psql -d postgres -tAc "$1" 2>/dev/null \
