@@ -3,9 +3,9 @@
 Each node is a full Odoo server (its own workers) with the queue_job runner; queue_job
 elects one runner with a PostgreSQL advisory lock and the others wait, trying again
 every few seconds. HAProxy spreads requests over the nodes, health-checks them on
-``/integration/health``, takes a node out after two failed checks and sends a request
-whose node vanished mid-way to another one (webhooks are deduplicated on their id, so
-a request sent twice is stored once).
+``/integration/health`` every second, takes a node out after two failed checks and
+sends a request whose node vanished mid-way to another one (webhooks are deduplicated
+on their id, so a request sent twice is stored once).
 
 Used by ``setup/cluster`` (run it by hand), by ``tests/test_cluster.py`` and by
 ``bench/cluster``; stop() ends every process it started.
@@ -56,7 +56,9 @@ backend odoo
     option httpchk
     http-check send meth GET uri /integration/health ver HTTP/1.1 hdr Host 127.0.0.1
     http-check expect status 200
-    default-server inter 500ms fall 2 rise 2
+    # A loaded node answers its health check slowly: allow it 5 s before calling it down.
+    timeout check 5s
+    default-server inter 1s fall 2 rise 2
 {servers}
 """
 
