@@ -17,8 +17,8 @@ import requests
 from conftest import query, traffic, wait_for
 
 SENDERS = 4
-MESSAGES = 240
-KILL_AFTER = 80  # acknowledged messages before the leading node is killed
+MESSAGES = 120
+KILL_AFTER = 40  # acknowledged messages before the leading node is killed
 SENDER_PATIENCE = 90  # seconds a sender keeps sending one message until acknowledged
 
 
@@ -133,7 +133,7 @@ def test_killing_the_leading_node_loses_nothing_and_the_other_runner_takes_over(
         )[0][0]
 
     # Jobs the killed node had started are requeued by the new runner after 10 s.
-    wait_for(lambda: pending() == 0, timeout=120, interval=1, what="every message to be done")
+    wait_for(lambda: pending() == 0, timeout=240, interval=1, what="every message to be done")
     drained_in = time.monotonic() - killed_at
     rows = query(
         db,
