@@ -1,4 +1,17 @@
-"""Errors that decide what happens to a message."""
+"""Errors that decide what happens to a message.
+
+Handlers raise these; ``integration.message._job_process`` treats each the same way for
+every flow:
+
+- ``IntegrationBusinessError``: a person must act; the message goes to ``exception``.
+- ``UnmappedCodeError``: the same, and the exception remembers the code kind and the
+  code, so *Map code and retry* can save the mapping and retry every message waiting on it.
+- ``WaitingForRecordError``: a record the message needs has not arrived yet; the message
+  is retried on its backend's schedule, at once when the record is bound, and becomes an
+  exception (never dead) after the last attempt.
+
+Any other error is technical: retried on the backend's schedule, then dead.
+"""
 
 from odoo.exceptions import UserError
 
@@ -12,6 +25,43 @@ class IntegrationBusinessError(UserError):
     def __init__(self, message, kind="validation"):
         super().__init__(message)
         self.kind = kind
+
+
+class UnmappedCodeError(IntegrationBusinessError):
+    """An external code has no code map yet for the message's backend.
+
+    ``code_kind`` is the code of an ``integration.code.kind`` record (``"service"``),
+    ``code`` the external code as the sender wrote it.
+    """
+
+    def __init__(self, code_kind, code, message=None):
+        super().__init__(
+            message
+            or f"The {code_kind} code '{code}' is not mapped to an Odoo record: map it, "
+            "then retry.",
+            kind="unmapped_code",
+        )
+        self.code_kind = code_kind
+        self.code = code
+
+
+class WaitingForRecordError(IntegrationBusinessError):
+    """A record this message needs has not arrived yet (events out of order).
+
+    ``res_model`` and ``external_id`` name the binding the message waits for. After the
+    backend's last attempt the message opens an exception of ``kind`` (default
+    ``"waiting"``), which a binding for that record, when it comes, retries by itself.
+    """
+
+    def __init__(self, res_model, external_id, message=None, kind="waiting"):
+        super().__init__(
+            message
+            or f"Waiting for {res_model} '{external_id}': it has not arrived from the "
+            "sending system yet.",
+            kind=kind,
+        )
+        self.res_model = res_model
+        self.external_id = str(external_id)
 
 
 class IntakeError(Exception):

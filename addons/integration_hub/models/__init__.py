@@ -11,6 +11,7 @@ from . import integration_message_outbound
 from . import integration_subscription
 from . import integration_message_attempt
 from . import integration_binding
+from . import integration_code_kind
 from . import integration_code_map
 from . import integration_exception
 from . import integration_handler

@@ -1,5 +1,7 @@
 from odoo import api, fields, models
 
+from ..exceptions import WaitingForRecordError
+
 
 class IntegrationBinding(models.Model):
     """Which Odoo record stands for which record of an external system."""
@@ -48,3 +50,91 @@ class IntegrationBinding(models.Model):
     def _record(self):
         self.ensure_one()
         return self.env[self.res_model].browse(self.res_id).exists()
+
+    # The binder: the only way flow code reads or writes bindings --------------
+
+    @api.model
+    def _find(self, backend, res_model, external_id):
+        return self.search(
+            [
+                ("backend_id", "=", backend.id),
+                ("res_model", "=", res_model),
+                ("external_id", "=", str(external_id)),
+            ],
+            limit=1,
+        )
+
+    @api.model
+    def _to_internal(self, backend, res_model, external_id, wait=False):
+        """The ``res_model`` record bound to ``external_id`` for ``backend``.
+
+        An empty recordset when nothing (or a since-deleted record) is bound; with
+        ``wait=True`` it raises ``WaitingForRecordError`` instead, so the message is
+        retried when the record arrives.
+        """
+        binding = self._find(backend, res_model, external_id)
+        record = binding._record() if binding else self.env[res_model]
+        if not record and wait:
+            raise WaitingForRecordError(
+                res_model,
+                external_id,
+                self.env._(
+                    "%(model)s '%(id)s' of %(backend)s has not arrived yet: this message "
+                    "is retried when it does.",
+                    model=self.env[res_model]._description,
+                    id=external_id,
+                    backend=backend.name,
+                ),
+            )
+        return record
+
+    @api.model
+    def _to_external(self, backend, record):
+        """The external id ``record`` is bound to for ``backend``, or False."""
+        record.ensure_one()
+        binding = self.search(
+            [
+                ("backend_id", "=", backend.id),
+                ("res_model", "=", record._name),
+                ("res_id", "=", record.id),
+            ],
+            limit=1,
+        )
+        return binding.external_id or False
+
+    @api.model
+    def _is_stale(self, backend, res_model, external_id, updated_at):
+        """True when ``updated_at`` is older than the last update applied to the record."""
+        if not updated_at:
+            return False
+        binding = self._find(backend, res_model, external_id)
+        return bool(binding.external_updated_at and updated_at < binding.external_updated_at)
+
+    @api.model
+    def _bind(self, backend, external_id, record, updated_at=None, message=None):
+        """Bind ``record`` to ``external_id`` for ``backend`` (create or update).
+
+        ``updated_at`` is the external system's change time (see ``_is_stale``); the
+        messages waiting for this record are retried at once.
+        """
+        record.ensure_one()
+        external_id = str(external_id)
+        binding = self._find(backend, record._name, external_id)
+        values = {"res_id": record.id}
+        if message:
+            values["last_message_id"] = message.id
+        if updated_at:
+            values["external_updated_at"] = updated_at
+        if binding:
+            binding.write(values)
+        else:
+            binding = self.create(
+                dict(
+                    values,
+                    backend_id=backend.id,
+                    res_model=record._name,
+                    external_id=external_id,
+                )
+            )
+        self.env["integration.message"]._wake_waiting(backend, record._name, external_id)
+        return binding

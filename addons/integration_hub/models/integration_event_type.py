@@ -1,14 +1,22 @@
 import json
 
 import jsonschema
+from referencing import Registry
+from referencing.jsonschema import DRAFT202012
 
 from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 
 from .. import headers as headers_lib
+from ..decimals import SCHEMA_DEFINITIONS
 
 # The longest explanation of one schema error given back to a sender.
 MAX_ERROR_CHARS = 300
+
+# The definitions every event schema may refer to by URN ({"$ref": "urn:…"}).
+SHARED_DEFINITIONS = Registry().with_resources(
+    (urn, DRAFT202012.create_resource(schema)) for urn, schema in SCHEMA_DEFINITIONS.items()
+)
 
 
 def validation_errors(validator, data):
@@ -135,7 +143,9 @@ class IntegrationEventType(models.Model):
 
     def _validator(self):
         self.ensure_one()
-        return jsonschema.Draft202012Validator(json.loads(self.schema_json))
+        return jsonschema.Draft202012Validator(
+            json.loads(self.schema_json), registry=SHARED_DEFINITIONS
+        )
 
     def _handler(self):
         self.ensure_one()

@@ -20,14 +20,8 @@ class IntegrationHandler(models.AbstractModel):
         raise NotImplementedError(f"{self._name} does not implement _handle")
 
     def _binding(self, message, model, external_id):
-        return self.env["integration.binding"].search(
-            [
-                ("backend_id", "=", message.backend_id.id),
-                ("res_model", "=", model),
-                ("external_id", "=", external_id),
-            ],
-            limit=1,
-        )
+        """The binding row of ``external_id`` (read-only use; prefer the binder API)."""
+        return self.env["integration.binding"]._find(message.backend_id, model, external_id)
 
     def _upsert_bound(self, message, model, external_id, values, updated_at=None):
         """Create or update the record bound to ``external_id``.
@@ -35,51 +29,22 @@ class IntegrationHandler(models.AbstractModel):
         An update older than the last one applied (``updated_at``) is skipped, so
         events arriving out of order never overwrite newer data.
         """
-        binding = self._binding(message, model, external_id)
-        record = binding._record() if binding else self.env[model]
-        if (
-            binding
-            and updated_at
-            and binding.external_updated_at
-            and updated_at < binding.external_updated_at
-        ):
+        binder = self.env["integration.binding"]
+        backend = message.backend_id
+        record = binder._to_internal(backend, model, external_id)
+        if record and binder._is_stale(backend, model, external_id, updated_at):
             return record
         if record:
             record.write(values)
         else:
             record = self.env[model].create(values)
-        binding_values = {"last_message_id": message.id, "res_id": record.id}
-        if updated_at:
-            binding_values["external_updated_at"] = updated_at
-        if binding:
-            binding.write(binding_values)
-        else:
-            self.env["integration.binding"].create(
-                dict(
-                    binding_values,
-                    backend_id=message.backend_id.id,
-                    res_model=model,
-                    external_id=external_id,
-                )
-            )
+        binder._bind(backend, external_id, record, updated_at=updated_at, message=message)
         return record
 
     def _map_code(self, message, kind, code):
-        """The record ``code`` of ``kind`` is mapped to for the message's backend."""
-        record = self.env["integration.code.map"]._lookup(message.backend_id, kind, code)
-        if not record:
-            raise IntegrationBusinessError(
-                self.env._(
-                    "The %(kind)s code '%(code)s' of %(backend)s is not mapped to an Odoo "
-                    "record. Add it under Integrations > Configuration > Code maps, then "
-                    "retry.",
-                    kind=kind,
-                    code=code,
-                    backend=message.backend_id.name,
-                ),
-                kind="unmapped_code",
-            )
-        return record
+        """The record ``code`` of ``kind`` is mapped to for the message's backend;
+        ``UnmappedCodeError`` (an exception offering *Map code and retry*) otherwise."""
+        return self.env["integration.code.map"]._resolve(message.backend_id, kind, code)
 
     def _country(self, code):
         """The country of an ISO code; an unknown code is a business error."""

@@ -22,5 +22,12 @@ class IntegrationHandlerContact(models.AbstractModel):
         if data.get("country_code"):
             values["country_id"] = self._country(data["country_code"]).id
         values["company_id"] = message.company_id.id
+        if data.get("parent_id"):
+            # The organisation a person belongs to may be sent after them: wait for it.
+            values["parent_id"] = (
+                self.env["integration.binding"]
+                ._to_internal(message.backend_id, "res.partner", data["parent_id"], wait=True)
+                .id
+            )
         updated_at = self._parse_datetime(data.get("updated_at"), "updated_at")
         return self._upsert_bound(message, "res.partner", str(data["id"]), values, updated_at)

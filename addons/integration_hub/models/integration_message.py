@@ -15,7 +15,7 @@ from odoo.addons.queue_job.exception import RetryableJobError
 from odoo.addons.queue_job.job import Job
 
 from .. import payload as payload_lib
-from ..exceptions import IntegrationBusinessError
+from ..exceptions import IntegrationBusinessError, WaitingForRecordError
 from ..retry import delay_after
 from .integration_subscription import ORIGIN_KEY
 
@@ -141,6 +141,17 @@ class IntegrationMessage(models.Model):
         string="Produced record",
     )
     exception_ids = fields.One2many("integration.exception", "message_id")
+    waiting_res_model = fields.Char(
+        string="Waiting for model",
+        readonly=True,
+        help="The model of the record this message waits for (events out of order).",
+    )
+    waiting_external_id = fields.Char(
+        string="Waiting for",
+        readonly=True,
+        help="The external id of the record this message waits for; its binding retries "
+        "the message at once.",
+    )
 
     _sql_constraints = [
         (
@@ -306,6 +317,8 @@ class IntegrationMessage(models.Model):
                 # backend. Entering and leaving the savepoint runs the precommit hooks.
                 self.env.cr.precommit.data[ORIGIN_KEY] = self.id
                 record = self.event_type_id._handler()._handle(self, self._data())
+        except WaitingForRecordError as error:
+            return self._wait_for_record(attempt_values, started, error)
         except UserError as error:
             self._finish_attempt(attempt_values, started, "exception", error)
             self.state = "exception"
@@ -321,11 +334,14 @@ class IntegrationMessage(models.Model):
                 # transaction, as Odoo retries such requests. Not a failed attempt.
                 raise
             self._finish_attempt(attempt_values, started, "failed", error)
-            return self._retry_or_die()
+            # A RetryableJobError's delay is honoured, within the backend's attempts.
+            return self._retry_or_die(at_least=getattr(error, "seconds", None) or 0)
         self._finish_attempt(attempt_values, started, "done")
         self.write(
             {
                 "state": "done",
+                "waiting_res_model": False,
+                "waiting_external_id": False,
                 "done_date": fields.Datetime.now(),
                 "next_attempt_date": False,
                 "result_model": record._name if record else False,
@@ -334,6 +350,59 @@ class IntegrationMessage(models.Model):
         )
         self.exception_ids._resolve_by_success()
         return f"Done: {record.display_name if record else 'nothing to change'}"
+
+    def _wait_for_record(self, attempt_values, started, error):
+        """A record the message needs has not arrived: retry on the backend's schedule
+        (or at once when it is bound), and after the last attempt open an exception
+        for a person, which the record's arrival still retries by itself."""
+        self.write({"waiting_res_model": error.res_model, "waiting_external_id": error.external_id})
+        max_attempts = self.backend_id._retry_policy(self.direction)[0]
+        if self.attempt_count + 1 >= max_attempts:
+            self._finish_attempt(attempt_values, started, "exception", error)
+            self.write({"state": "exception", "next_attempt_date": False})
+            self.env["integration.exception"]._open_for(self, error)
+            return "Still waiting after the last attempt: exception opened."
+        self._finish_attempt(attempt_values, started, "waiting", error)
+        return self._retry_or_die()
+
+    @api.model
+    def _wake_waiting(self, backend, res_model, external_id):
+        """Retry at once the messages of ``backend`` waiting for this record.
+
+        A message still retrying has its pending job moved to now; one whose attempts
+        ran out (an open exception) is replayed. Jobs running right now are left alone.
+        """
+        waiting = self.search(
+            [
+                ("backend_id", "=", backend.id),
+                ("waiting_res_model", "=", res_model),
+                ("waiting_external_id", "=", str(external_id)),
+                ("state", "in", ("retrying", "exception")),
+            ]
+        )
+        if not waiting:
+            return waiting
+        retrying = waiting.filtered(lambda m: m.state == "retrying" and m.job_id)
+        if retrying:
+            self.env.flush_all()
+            self.env.cr.execute(
+                """SELECT id FROM queue_job WHERE id IN %s AND state = 'pending'
+                   FOR UPDATE SKIP LOCKED""",
+                [tuple(retrying.job_id.ids)],
+            )
+            free_jobs = [row[0] for row in self.env.cr.fetchall()]
+            if free_jobs:
+                self.env.cr.execute(
+                    "UPDATE queue_job SET eta = NULL WHERE id IN %s", [tuple(free_jobs)]
+                )
+                self.env["queue.job"].invalidate_model(["eta"])
+            retrying.filtered(lambda m: m.job_id.id in free_jobs).write(
+                {"next_attempt_date": False}
+            )
+        exceptions = waiting.exception_ids.filtered(lambda e: e.state in ("open", "in_progress"))
+        if exceptions:
+            exceptions._retry_on_arrival(res_model, external_id)
+        return waiting
 
     def _finish_attempt(self, values, started, outcome, error=None):
         """Record the attempt; what follows it is for the caller to decide."""

@@ -20,6 +20,7 @@ class IntegrationMessageAttempt(models.Model):
             ("done", "Done"),
             ("exception", "Business exception"),
             ("failed", "Technical failure"),
+            ("waiting", "Waiting for a record"),
         ],
         required=True,
     )

@@ -77,15 +77,7 @@ class IntegrationSerializer(models.AbstractModel):
 
     def _external_id(self, backend, record):
         """The id ``backend`` knows ``record`` by (its binding), or None."""
-        binding = self.env["integration.binding"].search(
-            [
-                ("backend_id", "=", backend.id),
-                ("res_model", "=", record._name),
-                ("res_id", "=", record.id),
-            ],
-            limit=1,
-        )
-        return binding.external_id or None
+        return self.env["integration.binding"]._to_external(backend, record) or None
 
     def _external_code(self, backend, kind, record):
         """The code of ``kind`` that ``backend`` maps to ``record`` (code maps), or None."""

@@ -1,6 +1,8 @@
 from . import (
     test_backend_access,
     test_bulk,
+    test_core_api,
+    test_decimals,
     test_echo,
     test_intake,
     test_operations,

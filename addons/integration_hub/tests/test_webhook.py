@@ -9,6 +9,7 @@ from odoo.tests import HttpCase, tagged
 from odoo.tools import config
 
 from .. import signatures
+from ..decimals import DECIMAL_URN
 from .common import HMAC_SECRET, OTHER_SECRET, IntegrationHubCase, contact_event, signed_headers
 from .test_pure import ed25519_keys
 
@@ -178,6 +179,39 @@ class TestWebhook(IntegrationHubCase, HttpCase):
         response = self._post({"type": "contact.upserted", "data": {"id": "C-1"}})
         self.assertRefused(response, 400, "invalid_data")
         self.assertIn("'name' is a required property", response.json()["message"])
+
+    def test_webhook_refused_decimal_returns_400_with_the_field_path(self):
+        amounts = self.env["integration.event.type"].create(
+            {
+                "code": "test.amount.recorded",
+                "name": "Test amount",
+                "handler_model": "integration.handler.contact",
+                "schema_json": json.dumps(
+                    {
+                        "type": "object",
+                        "properties": {
+                            "lines": {
+                                "type": "array",
+                                "items": {
+                                    "type": "object",
+                                    "properties": {"amount": {"$ref": DECIMAL_URN}},
+                                },
+                            }
+                        },
+                    }
+                ),
+            }
+        )
+        endpoint = self._create_endpoint(self.backend, event_type_ids=[(6, 0, amounts.ids)])
+        for amount in ("1e3", "1_000", "0.12345", "-1.00", 12.5):
+            with self.subTest(amount=amount):
+                event = {"type": "test.amount.recorded", "data": {"lines": [{"amount": amount}]}}
+                response = self._post(event, token=endpoint.token)
+                self.assertRefused(response, 400, "invalid_data")
+                self.assertIn("lines/0/amount", response.json()["message"])
+        self.assertFalse(self._messages(endpoint), "a refused value never reaches a handler")
+        event = {"type": "test.amount.recorded", "data": {"lines": [{"amount": "12.50"}]}}
+        self.assertEqual(self._post(event, token=endpoint.token).status_code, 202)
 
     def test_webhook_wrong_content_type_returns_415(self):
         body = json.dumps(contact_event()).encode()

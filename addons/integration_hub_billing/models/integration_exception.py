@@ -44,6 +44,8 @@ class IntegrationException(models.Model):
     def action_map_code(self):
         """Open the wizard that maps the unknown service code, then retries."""
         self.ensure_one()
+        if not self.unmapped_code_kind:
+            return super().action_map_code()
         self._check_open()
         if self.kind != "unmapped_code" or self.unmapped_code_kind != "service":
             raise UserError(self.env._("Only an unmapped service code can be mapped here."))
