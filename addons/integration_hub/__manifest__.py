@@ -2,7 +2,7 @@
     "name": "Integration Hub",
     "summary": "Signed inbound webhooks, durable message store, queued processing, "
     "exceptions and code maps for healthcare back-office integrations",
-    "version": "18.0.1.0.0",
+    "version": "18.0.1.1.0",
     "category": "Technical",
     "author": "Healthcare Integration Hub contributors",
     "website": "https://github.com/healthcare-integration-hub/odoo-integration-hub",

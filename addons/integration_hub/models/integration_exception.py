@@ -26,6 +26,12 @@ class IntegrationException(models.Model):
     company_id = fields.Many2one(related="message_id.company_id", store=True, index=True)
     event_type = fields.Char(related="message_id.event_type", store=True)
     reference = fields.Char(related="message_id.reference", store=True, string="Business reference")
+    business_domain = fields.Char(
+        related="message_id.event_type_id.domain_id.code",
+        store=True,
+        string="Business domain",
+        help="The business domain of the event type: a flow's menus show their own.",
+    )
     kind = fields.Selection(
         [
             ("validation", "Invalid data"),

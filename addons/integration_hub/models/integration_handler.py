@@ -2,6 +2,7 @@ from datetime import UTC, datetime
 
 from odoo import models
 
+from ..decimals import DecimalError, parse_decimal
 from ..exceptions import IntegrationBusinessError
 
 
@@ -22,6 +23,19 @@ class IntegrationHandler(models.AbstractModel):
     def _binding(self, message, model, external_id):
         """The binding row of ``external_id`` (read-only use; prefer the binder API)."""
         return self.env["integration.binding"]._find(message.backend_id, model, external_id)
+
+    def _bound(self, message, model, external_id, wait=False):
+        """The record of ``model`` bound to ``external_id`` at the message's backend
+        (empty when unbound; ``wait=True`` waits for it, see ``WaitingForRecordError``)."""
+        return self.env["integration.binding"]._to_internal(
+            message.backend_id, model, external_id, wait=wait
+        )
+
+    def _bind(self, message, record, external_id, updated_at=None):
+        """Bind a record this message produced to its external id."""
+        return self.env["integration.binding"]._bind(
+            message.backend_id, external_id, record, updated_at=updated_at, message=message
+        )
 
     def _upsert_bound(self, message, model, external_id, values, updated_at=None):
         """Create or update the record bound to ``external_id``.
@@ -45,6 +59,23 @@ class IntegrationHandler(models.AbstractModel):
         """The record ``code`` of ``kind`` is mapped to for the message's backend;
         ``UnmappedCodeError`` (an exception offering *Map code and retry*) otherwise."""
         return self.env["integration.code.map"]._resolve(message.backend_id, kind, code)
+
+    def _decimal(self, value, path, *, allow_zero=True, **limits):
+        """``value`` (at field ``path``) as a ``Decimal``, see ``decimals.parse_decimal``;
+        anything else is a business error naming the field."""
+        try:
+            number = parse_decimal(value, path, **limits)
+        except DecimalError as exc:
+            raise IntegrationBusinessError(
+                self.env._("%(path)s: %(reason)s", path=exc.path, reason=exc.reason)
+            ) from exc
+        if not allow_zero and not number:
+            raise IntegrationBusinessError(
+                self.env._(
+                    "%(path)s: '%(value)s' must be greater than zero", path=path, value=value
+                )
+            )
+        return number
 
     def _country(self, code):
         """The country of an ISO code; an unknown code is a business error."""

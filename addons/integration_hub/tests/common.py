@@ -68,6 +68,18 @@ class IntegrationHubCase:
         cls.endpoint = cls._create_endpoint(cls.backend)
 
     @classmethod
+    def _flow_event_types(cls, module, direction="in"):
+        """The event types ``module`` declares in its data (the one list of a flow)."""
+        declared = cls.env["ir.model.data"].search(
+            [("module", "=", module), ("model", "=", "integration.event.type")]
+        )
+        return (
+            cls.env["integration.event.type"]
+            .browse(declared.mapped("res_id"))
+            .filtered(lambda t: t.direction == direction)
+        )
+
+    @classmethod
     def _create_backend(cls, **values):
         return cls.env["integration.backend"].create(
             dict(
@@ -194,11 +206,6 @@ class IntegrationHubCase:
         return found
 
     def _partners(self, external_id, backend=None):
-        bindings = self.env["integration.binding"].search(
-            [
-                ("backend_id", "=", (backend or self.backend).id),
-                ("res_model", "=", "res.partner"),
-                ("external_id", "=", external_id),
-            ]
+        return self.env["integration.binding"]._to_internal(
+            backend or self.backend, "res.partner", external_id
         )
-        return self.env["res.partner"].browse(bindings.mapped("res_id"))

@@ -342,19 +342,20 @@ class TestProcessing(IntegrationHubCase, TransactionCase):
         self.env["integration.code.map"].create(
             {
                 "backend_id": self.backend.id,
-                "kind": "location",
+                "kind": "test_region",
                 "external_code": "CLINIC-N",
                 "record_ref": f"res.country,{country.id}",
             }
         )
-        self.assertEqual(handler._map_code(message, "location", "CLINIC-N"), country)
+        self.assertEqual(handler._map_code(message, "test_region", "CLINIC-N"), country)
         other_backend = self._create_backend()
         other_message = self._create_message(endpoint=self._create_endpoint(other_backend))
         with self.assertRaises(IntegrationBusinessError) as caught:
-            handler._map_code(other_message, "location", "CLINIC-N")
+            handler._map_code(other_message, "test_region", "CLINIC-N")
         self.assertEqual(caught.exception.kind, "unmapped_code")
         self.assertIn(
-            "The location code 'CLINIC-N' of Test scheduling is not mapped", str(caught.exception)
+            "The test_region code 'CLINIC-N' of Test scheduling is not mapped",
+            str(caught.exception),
         )
 
     def test_invalid_backoff_schedule_is_refused(self):

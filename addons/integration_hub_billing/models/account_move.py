@@ -86,7 +86,22 @@ class AccountMove(models.Model):
         posted = super()._post(soft=soft)
         # Every posted customer invoice or credit note, however it was posted.
         posted.filtered(lambda m: m.is_sale_document())._integration_emit("invoice.posted")
+        posted._integration_wake_waiting()
         return posted
+
+    def _integration_wake_waiting(self):
+        """Payments, refunds and claims waiting for these invoices are retried now."""
+        messages = self.env["integration.message"].sudo()
+        for move in self.filtered(lambda m: m.move_type == "out_invoice"):
+            charges = move.invoice_line_ids.integration_charge_id
+            for charge in charges:
+                messages._wake_waiting(charge.backend_id, "integration.charge", charge.name)
+            if move.integration_backend_id and move.integration_encounter_ref:
+                messages._wake_waiting(
+                    move.integration_backend_id,
+                    "integration.appointment",
+                    move.integration_encounter_ref,
+                )
 
     def _integration_post(self):
         """Post invoices built from integration charges.

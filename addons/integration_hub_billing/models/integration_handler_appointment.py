@@ -14,15 +14,11 @@ class IntegrationHandlerAppointment(models.AbstractModel):
         state = message.event_type.split(".", 1)[1]
         external_id = str(data["id"])
         updated_at = self._parse_datetime(data.get("updated_at"), "updated_at")
-        binding = self._binding(message, "integration.appointment", external_id)
-        current = binding._record() if binding else self.env["integration.appointment"]
-        stale = (
-            binding
-            and updated_at
-            and binding.external_updated_at
-            and updated_at < binding.external_updated_at
-        )
-        if stale:
+        current = self._bound(message, "integration.appointment", external_id)
+        binder = self.env["integration.binding"]
+        if current and binder._is_stale(
+            message.backend_id, "integration.appointment", external_id, updated_at
+        ):
             return current
         if (
             current.state == "completed"

@@ -13,10 +13,10 @@ class IntegrationHandlerCharge(models.AbstractModel):
     def _handle(self, message, data):
         external_id = str(data["id"])
         currency = self._currency(message, data.get("currency"))
-        quantity = self._decimal(data, "quantity", minimum=Decimal(0))
+        quantity = self._amount(data, "quantity")
         if not quantity:
             raise IntegrationBusinessError(self.env._("The quantity of a charge cannot be 0."))
-        unit_price = self._decimal(data, "unit_price", minimum=Decimal(0))
+        unit_price = self._amount(data, "unit_price")
         total = quantity * unit_price
         patient_share, payer_share = self._shares(data, total, currency)
         existing = self._bound(message, "integration.charge", external_id)
@@ -70,8 +70,8 @@ class IntegrationHandlerCharge(models.AbstractModel):
         """(patient share, payer share): a missing one is the rest of the total; both
         missing bill the payer when there is one, else the patient."""
         zero = Decimal(0)
-        patient = self._decimal(data, "patient_share", minimum=zero, default=False)
-        payer = self._decimal(data, "payer_share", minimum=zero, default=False)
+        patient = self._amount(data, "patient_share", default=False)
+        payer = self._amount(data, "payer_share", default=False)
         if patient is False and payer is False:
             patient, payer = (zero, total) if data.get("payer_id") else (total, zero)
         elif patient is False:

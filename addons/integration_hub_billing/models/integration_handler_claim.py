@@ -1,5 +1,7 @@
 from odoo import models
 
+from odoo.addons.integration_hub.exceptions import WaitingForRecordError
+
 
 class IntegrationHandlerClaim(models.AbstractModel):
     _name = "integration.handler.claim"
@@ -19,24 +21,20 @@ class IntegrationHandlerClaim(models.AbstractModel):
             ]
         )
         if not invoices:
-            self._wait_or_raise(
-                message,
+            raise WaitingForRecordError(
+                "integration.appointment",
+                data["encounter_id"],
                 self.env._(
                     "No invoice of %(payer)s for encounter %(encounter)s yet: the claim "
                     "status waits for it.",
                     payer=payer.display_name,
                     encounter=data["encounter_id"],
                 ),
-                "unknown_record",
+                kind="unknown_record",
             )
         updated_at = self._parse_datetime(data.get("updated_at"), "updated_at")
-        binding = self._binding(message, "account.move", external_id)
-        if (
-            binding
-            and updated_at
-            and binding.external_updated_at
-            and updated_at < binding.external_updated_at
-        ):
+        binder = self.env["integration.binding"]
+        if binder._is_stale(message.backend_id, "account.move", external_id, updated_at):
             return invoices[:1]
         reason = " ".join(filter(None, [data.get("reason_code"), data.get("reason")]))
         values = {
@@ -56,18 +54,5 @@ class IntegrationHandlerClaim(models.AbstractModel):
                     reason=f" ({reason})" if reason else "",
                 )
             )
-        binding_values = {"last_message_id": message.id, "res_id": invoices[0].id}
-        if updated_at:
-            binding_values["external_updated_at"] = updated_at
-        if binding:
-            binding.write(binding_values)
-        else:
-            self.env["integration.binding"].create(
-                dict(
-                    binding_values,
-                    backend_id=message.backend_id.id,
-                    res_model="account.move",
-                    external_id=external_id,
-                )
-            )
+        self._bind(message, invoices[0], external_id, updated_at=updated_at)
         return invoices[:1]

@@ -2,7 +2,10 @@ from decimal import Decimal
 
 from odoo import fields, models
 
-from odoo.addons.integration_hub.exceptions import IntegrationBusinessError
+from odoo.addons.integration_hub.exceptions import (
+    IntegrationBusinessError,
+    WaitingForRecordError,
+)
 
 
 class IntegrationHandlerPayment(models.AbstractModel):
@@ -16,7 +19,7 @@ class IntegrationHandlerPayment(models.AbstractModel):
         if existing:
             return existing
         currency = self._currency(message, data.get("currency"))
-        amount = self._decimal(data, "amount", minimum=Decimal(0))
+        amount = self._amount(data, "amount")
         if currency.is_zero(float(amount)):
             raise IntegrationBusinessError(
                 self.env._("Payment %(id)s has no amount.", id=external_id)
@@ -31,7 +34,7 @@ class IntegrationHandlerPayment(models.AbstractModel):
             )
         allocations = data.get("allocations") or []
         allocated = sum(
-            (self._decimal(allocation, "amount", minimum=Decimal(0)) for allocation in allocations),
+            (self._amount(allocation, "amount") for allocation in allocations),
             Decimal(0),
         )
         if currency.compare_amounts(float(allocated), float(amount)) > 0:
@@ -96,14 +99,17 @@ class IntegrationHandlerPayment(models.AbstractModel):
             )
         posted = invoices.filtered(lambda m: m.state == "posted")
         if not posted:
-            self._wait_or_raise(
-                message,
+            # Woken when the charge (or the encounter's appointment) is bound, or when
+            # its invoice is posted.
+            raise WaitingForRecordError(
+                "integration.charge" if allocation.get("charge_id") else "integration.appointment",
+                reference,
                 self.env._(
                     "No posted invoice of %(partner)s for %(reference)s yet: the payment "
                     "waits for it.",
                     partner=partner.display_name,
                     reference=reference,
                 ),
-                "unmatched_payment",
+                kind="unmatched_payment",
             )
         return posted

@@ -3,7 +3,10 @@ from decimal import Decimal
 from odoo import fields, models
 from odoo.fields import Command
 
-from odoo.addons.integration_hub.exceptions import IntegrationBusinessError
+from odoo.addons.integration_hub.exceptions import (
+    IntegrationBusinessError,
+    WaitingForRecordError,
+)
 
 
 class IntegrationHandlerRefund(models.AbstractModel):
@@ -16,7 +19,7 @@ class IntegrationHandlerRefund(models.AbstractModel):
         existing = self._bound(message, "account.move", external_id)
         if existing:
             return existing
-        amount = self._decimal(data, "amount", minimum=Decimal(0))
+        amount = self._amount(data, "amount")
         side = "payer" if data.get("payer_id") else "patient"
         charge = self._bound(message, "integration.charge", data["charge_id"])
         line = charge.invoice_line_ids.filtered(
@@ -27,15 +30,16 @@ class IntegrationHandlerRefund(models.AbstractModel):
             )
         )[:1]
         if not line:
-            self._wait_or_raise(
-                message,
+            raise WaitingForRecordError(
+                "integration.charge",
+                data["charge_id"],
                 self.env._(
                     "No posted invoice of the %(side)s share of charge %(charge)s yet: the "
                     "refund waits for it.",
                     side=side,
                     charge=data["charge_id"],
                 ),
-                "unknown_record",
+                kind="unknown_record",
             )
         invoice = line.move_id
         if invoice.currency_id.compare_amounts(float(amount), line.price_total) > 0:

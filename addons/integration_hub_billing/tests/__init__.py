@@ -1,5 +1,4 @@
 from . import (
-    test_amounts,
     test_charges,
     test_events,
     test_finance_ui,

@@ -6,8 +6,6 @@ from odoo import Command
 from odoo.addons.integration_hub import payload
 from odoo.addons.integration_hub.tests.common import IntegrationHubCase
 
-from ..models.integration_exception import BILLING_EVENT_TYPES as BILLING_TYPES
-
 
 def event(event_type, **data):
     return {"type": event_type, "timestamp": "2026-11-21T09:00:00Z", "data": data}
@@ -83,9 +81,7 @@ class BillingCase(IntegrationHubCase):
             company.currency_id = cls.env.ref("base.USD")
         cls.env.ref("base.USD").active = True
         cls.contact_type = cls.env.ref("integration_hub.integration_event_type_contact_upserted")
-        cls.billing_types = cls.env["integration.event.type"].search(
-            [("code", "in", BILLING_TYPES)]
-        )
+        cls.billing_types = cls._flow_event_types("integration_hub_billing")
         cls.product_visit = cls._service_product("Office visit", company)
         cls.tax_10 = cls.env["account.tax"].create(
             {
@@ -176,14 +172,9 @@ class BillingCase(IntegrationHubCase):
         return self.env[message.result_model].browse(message.result_res_id)
 
     def _bound(self, model, external_id, backend=None):
-        binding = self.env["integration.binding"].search(
-            [
-                ("backend_id", "=", (backend or self.backend).id),
-                ("res_model", "=", model),
-                ("external_id", "=", external_id),
-            ]
+        return self.env["integration.binding"]._to_internal(
+            backend or self.backend, model, external_id
         )
-        return self.env[model].browse(binding.res_id)
 
     def _setup_parties(self, endpoint=None):
         self._process(patient_event(), endpoint)

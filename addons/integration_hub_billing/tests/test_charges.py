@@ -158,14 +158,16 @@ class TestCharges(BillingCase, AccountTestInvoicingCommon):
         # one still fails clearly instead of being read as a float.
         message = self._process(charge_event(unit_price="12,00"), expect="exception")
         self.assertEqual(message.exception_ids.kind, "validation")
-        self.assertIn("'unit_price' is invalid", message.exception_ids.explanation)
+        self.assertIn(
+            "unit_price: '12,00' is not a decimal number", message.exception_ids.explanation
+        )
 
     def test_unknown_code_then_map_and_retry_creates_the_invoice(self):
         self._track_changes()
         message = self._process(charge_event(service_code="99999"), expect="exception")
         exception = message.exception_ids
         self.assertEqual(
-            (exception.kind, exception.unmapped_code_kind, exception.unmapped_code),
+            (exception.kind, exception.code_kind_id.code, exception.external_code),
             ("unmapped_code", "service", "99999"),
         )
         self.assertFalse(self.env["integration.charge"].search([("name", "=", "CHG-1")]))
@@ -173,7 +175,7 @@ class TestCharges(BillingCase, AccountTestInvoicingCommon):
         wizard = (
             self.env[action["res_model"]]
             .with_context(**action["context"])
-            .create({"product_id": self.product_taxed.id})
+            .create({"res_id": self.product_taxed.id})
         )
         wizard.action_map_and_retry()
         mapping = self.env["integration.code.map"].search(
@@ -187,7 +189,7 @@ class TestCharges(BillingCase, AccountTestInvoicingCommon):
         charge = self._result(message)
         self.assertEqual(self._invoices_of(charge, "payer").amount_total, 110.0)
         chatter = " ".join(exception.message_ids.mapped("body"))
-        self.assertIn("mapped service code 99999", chatter)
+        self.assertIn("mapped Service code '99999'", chatter)
         self.assertIn("Resolved", chatter)
 
     def test_unknown_code_is_mapped_per_backend(self):
@@ -207,7 +209,7 @@ class TestCharges(BillingCase, AccountTestInvoicingCommon):
             charge_event(service_code="77777", payer_id=None, payer_share=None, patient_share=None),
             expect="exception",
         )
-        self.assertEqual(message.exception_ids.unmapped_code, "77777")
+        self.assertEqual(message.exception_ids.external_code, "77777")
 
     def test_unknown_payer_waits_then_opens_an_exception(self):
         message = self._send(charge_event(payer_id="PAY-404"))

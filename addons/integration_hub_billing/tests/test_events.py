@@ -167,7 +167,7 @@ class TestEvents(BillingCase, AccountTestInvoicingCommon):
         wrong = self._process(
             charge_event("CHG-X", service_code="55555"), other_endpoint, expect="exception"
         )
-        self.assertIn("product of another company", wrong.exception_ids.explanation)
+        self.assertIn("a record of another company", wrong.exception_ids.explanation)
         self.assertEqual(self._invoices_of(theirs, "payer").amount_residual, 0.0)
         self.assertEqual(self._invoices_of(mine, "payer").amount_residual, 100.0)
         accountant = new_test_user(

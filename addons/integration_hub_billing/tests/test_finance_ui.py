@@ -114,7 +114,7 @@ class TestFinanceUi(BillingCase, AccountTestInvoicingCommon):
         wizard = (
             clerk_env[action["res_model"]]
             .with_context(**action["context"])
-            .create({"product_id": self.product_visit.id})
+            .create({"res_id": self.product_visit.id})
         )
         self.assertEqual(wizard.external_code, "NEW-1")
         wizard.action_map_and_retry()

@@ -123,11 +123,12 @@ class TestPayments(BillingCase, AccountTestInvoicingCommon):
             [("res_model", "=", "integration.exception"), ("res_id", "=", exception.id)]
         )
         self.assertEqual((report.category, report.amount), ("payment_unmatched", 75.0))
-        # The invoice arrives; finance retries; the payment lands.
+        # The invoice arrives: the payment is retried by itself, nobody clicks Retry.
         self._process(
             charge_event("CHG-404", unit_price="75.00", patient_share="0", payer_share="75")
         )
-        exception.action_retry()
+        self.assertEqual(message.state, "queued")
+        self.assertEqual(exception.state, "in_progress")
         self._perform_job(message)
         self.assertEqual(message.state, "done")
         self.assertEqual(exception.state, "resolved")

@@ -5,7 +5,7 @@ from odoo.tests import HttpCase, new_test_user, tagged
 
 from odoo.addons.integration_hub.tests.common import signed_headers
 
-from .common import BillingCase, charge_event, patient_event, payer_event
+from .common import BillingCase, charge_event, patient_event, payer_event, payment_event
 
 
 @tagged("post_install", "-at_install")
@@ -63,6 +63,30 @@ class TestFinanceTour(BillingCase, HttpCase):
         self.assertEqual(exception.state, "resolved")
 
         self.start_tour("/odoo", "integration_hub_billing_see_invoice", login="finance_tour")
+
+    def test_payment_sent_before_its_charge_resolves_by_itself(self):
+        for event in (patient_event(), payer_event()):
+            self._process(event)
+        response = self._post(
+            payment_event("PMT-FIRST", allocations=[{"charge_id": "CHG-LATE", "amount": "100.00"}])
+        )
+        self.assertEqual(response.status_code, 202, response.text)
+        payment_message = self.env["integration.message"].browse(response.json()["id"])
+        self._perform_job(payment_message)
+        self.assertEqual(payment_message.state, "retrying")
+        self.assertTrue(payment_message.job_id.eta, "it waits on the backend's schedule")
+        response = self._post(charge_event("CHG-LATE"))
+        self.assertEqual(response.status_code, 202, response.text)
+        charge_message = self.env["integration.message"].browse(response.json()["id"])
+        self._perform_job(charge_message)
+        self.assertEqual(charge_message.state, "done", charge_message.last_error)
+        payment_message.job_id.invalidate_recordset()
+        self.assertFalse(payment_message.job_id.eta, "the charge's invoice wakes the payment")
+        # The job runner's turn: nobody clicked anything.
+        self._perform_job(payment_message)
+        self.assertEqual(payment_message.state, "done", payment_message.last_error)
+        invoice = self._invoices_of(self._result(charge_message), "payer")
+        self.assertEqual((invoice.state, invoice.amount_residual), ("posted", 0.0))
 
     def test_webhook_refuses_amounts_that_are_not_decimal_strings(self):
         for bad in (120.0, "12,00", "abc", "-5.00", True):

@@ -46,7 +46,7 @@ class IntegrationHandlerAsn(models.AbstractModel):
                 )
             )
             self._bind(message, move_line, line_data["line_id"])
-        if not self._binding(message, "stock.picking", data["id"]):
+        if not self._bound(message, "stock.picking", data["id"]):
             self._bind(message, picking, data["id"])
         return picking
 

@@ -13,9 +13,9 @@ class IntegrationHandlerConsumption(models.AbstractModel):
 
     def _handle(self, message, data):
         consumption_model = self.env["integration.supply.consumption"]
-        binding = self._binding(message, consumption_model._name, data["id"])
-        if binding and binding._record():
-            return binding._record()
+        existing = self._bound(message, consumption_model._name, data["id"])
+        if existing:
+            return existing
         product = self._item(message, data["item_code"])
         quantity = self._decimal(data["quantity"], "quantity", allow_zero=False)
         uom = self._uom(message, data.get("uom"), product)

@@ -1,7 +1,10 @@
 from odoo import models
 from odoo.tools import float_compare
 
-from odoo.addons.integration_hub.exceptions import IntegrationBusinessError
+from odoo.addons.integration_hub.exceptions import (
+    IntegrationBusinessError,
+    WaitingForRecordError,
+)
 
 
 class IntegrationHandlerGoodsReceipt(models.AbstractModel):
@@ -20,13 +23,15 @@ class IntegrationHandlerGoodsReceipt(models.AbstractModel):
         picking = self._bound(message, "stock.picking", data["asn_id"])
         if not picking:
             # Goods can overtake their notice: wait for the ASN, then hand it to a person.
-            self._wait_for(
-                message,
+            raise WaitingForRecordError(
+                "stock.picking",
+                data["asn_id"],
                 self.env._(
                     "Goods receipt %(receipt)s refers to ASN %(asn)s, which has not been received.",
                     receipt=data["id"],
                     asn=data["asn_id"],
                 ),
+                kind="unknown_record",
             )
         if picking.state in ("done", "cancel"):
             raise IntegrationBusinessError(

@@ -12,8 +12,7 @@ class IntegrationHandlerItem(models.AbstractModel):
 
     def _handle(self, message, data):
         item_id = data["id"]
-        binding = self._binding(message, "product.product", item_id)
-        product = binding._record() if binding else self.env["product.product"]
+        product = self._bound(message, "product.product", item_id)
         values = {
             "name": data["name"],
             "type": "consu",

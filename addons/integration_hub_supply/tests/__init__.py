@@ -1,4 +1,3 @@
-from . import test_pure
 from . import test_catalog
 from . import test_consumption
 from . import test_replenishment

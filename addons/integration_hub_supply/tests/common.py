@@ -8,8 +8,6 @@ from odoo import Command
 from odoo.addons.integration_hub import payload
 from odoo.addons.integration_hub.tests.common import IntegrationHubCase
 
-from ..models.integration_exception import SUPPLY_EVENT_TYPES as SUPPLY_TYPES
-
 SAMPLES = (
     pathlib.Path(__file__).resolve().parents[2] / "integration_hub_demo" / "samples" / "events"
 )
@@ -31,7 +29,7 @@ class SupplyCase(IntegrationHubCase):
     def _setup_supply(cls):
         cls._setup_hub()
         cls.company = cls.env.company
-        cls.supply_types = cls.env["integration.event.type"].search([("code", "in", SUPPLY_TYPES)])
+        cls.supply_types = cls._flow_event_types("integration_hub_supply")
         cls.supply_backend = cls._create_backend(name="Test supplier", system_type="supplier")
         cls.supply_endpoint = cls._create_endpoint(
             cls.supply_backend,
@@ -87,13 +85,8 @@ class SupplyCase(IntegrationHubCase):
 
     @classmethod
     def _bind(cls, record, external_id, backend=None):
-        return cls.env["integration.binding"].create(
-            {
-                "backend_id": (backend or cls.supply_backend).id,
-                "res_model": record._name,
-                "res_id": record.id,
-                "external_id": external_id,
-            }
+        return cls.env["integration.binding"]._bind(
+            backend or cls.supply_backend, external_id, record
         )
 
     @classmethod

@@ -64,7 +64,7 @@ class TestCatalog(SupplyCase, TransactionCase):
         self.assertEqual(message.state, "exception")
         exception = message.exception_ids
         self.assertEqual(
-            (exception.kind, exception.code_kind, exception.external_code),
+            (exception.kind, exception.code_kind_id.code, exception.external_code),
             ("unmapped_code", "uom", "Box of 50"),
         )
 
@@ -105,7 +105,7 @@ class TestCatalog(SupplyCase, TransactionCase):
         message = self._process(event)
         self.assertEqual(message.state, "exception")
         self.assertEqual(message.exception_ids.kind, "validation")
-        self.assertIn("lines/1/price '0,09 USD' is not a decimal number", message.last_error)
+        self.assertIn("lines/1/price: '0,09 USD' is not a decimal number", message.last_error)
         self.assertFalse(
             self.env["product.supplierinfo"].search([("product_code", "=", "HM-44102")])
         )

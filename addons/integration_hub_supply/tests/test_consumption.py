@@ -77,15 +77,15 @@ class TestConsumption(SupplyCase, TransactionCase):
 
     def test_quantity_that_is_not_a_positive_number_is_a_business_error(self):
         for quantity, reason in (
-            ("four", "is not a decimal number"),
-            ("0", "must be greater than zero"),
-            ("-2", "must not be negative"),
+            ("four", "'four' is not a decimal number"),
+            ("0", "'0' must be greater than zero"),
+            ("-2", "'-2' must not be negative"),
         ):
             with self.subTest(quantity=quantity):
                 message = self._process(sample("supply.consumed", quantity=quantity))
                 self.assertEqual(message.state, "exception")
                 self.assertEqual(message.exception_ids.kind, "validation")
-                self.assertIn(f"quantity '{quantity}' {reason}", message.last_error)
+                self.assertIn(f"quantity: {reason}", message.last_error)
         self.assertFalse(self._moves())
         self.assertFalse(self.env["integration.supply.consumption"].search([]))
 
@@ -109,14 +109,14 @@ class TestConsumption(SupplyCase, TransactionCase):
         self.assertEqual(message.state, "exception")
         exception = message.exception_ids
         self.assertEqual(
-            (exception.kind, exception.code_kind, exception.external_code),
+            (exception.kind, exception.code_kind_id.code, exception.external_code),
             ("unmapped_code", "item", "SKU-SUTURE"),
         )
-        action = exception.action_map_and_retry()
+        action = exception.action_map_code()
         wizard = (
             self.env[action["res_model"]]
             .with_context(**action["context"])
-            .create({"product_id": suture.id})
+            .create({"res_id": suture.id})
         )
         wizard.action_map_and_retry()
         code_map = self.env["integration.code.map"].search(
@@ -131,10 +131,12 @@ class TestConsumption(SupplyCase, TransactionCase):
 
     def test_map_and_retry_needs_a_record(self):
         message = self._process(sample("supply.consumed", item_code="SKU-NONE"))
-        wizard = self.env["integration.supply.map.code"].create(
+        wizard = self.env["integration.code.map.wizard"].create(
             {"exception_id": message.exception_ids.id}
         )
-        with self.assertRaisesRegex(Exception, "Choose the Odoo record"):
+        with self.assertRaisesRegex(
+            Exception, "Choose the Product Variant that Item code 'SKU-NONE'"
+        ):
             wizard.action_map_and_retry()
         self.assertEqual(message.state, "exception")
 

@@ -91,7 +91,9 @@ class TestPurchase(SupplyCase, TransactionCase):
     def test_unmapped_department_opens_map_and_retry(self):
         message = self._process(sample("purchase.requested", department_code="ICU"))
         exception = message.exception_ids
-        self.assertEqual((exception.code_kind, exception.external_code), ("department", "ICU"))
+        self.assertEqual(
+            (exception.code_kind_id.code, exception.external_code), ("department", "ICU")
+        )
 
     def test_rejected_acknowledgement_is_recorded_and_opens_an_exception_for_a_buyer(self):
         order = self._order()

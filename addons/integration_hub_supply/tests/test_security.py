@@ -46,17 +46,17 @@ class TestSupplySecurity(SupplyCase, TransactionCase):
         with self.assertRaises(AccessError):
             consumption.with_user(self.users["integration_user"]).write({"quantity": 1})
 
-    def test_only_integration_managers_map_codes(self):
+    def test_stock_users_and_managers_map_supply_codes_others_cannot(self):
         message = self._process(sample("supply.consumed", item_code="SKU-NEW"))
         exception = message.exception_ids
+        wizards = self.env["integration.code.map.wizard"]
         with self.assertRaises(AccessError):
-            self.env["integration.supply.map.code"].with_user(
-                self.users["integration_user"]
-            ).create({"exception_id": exception.id})
-        wizard = (
-            self.env["integration.supply.map.code"]
-            .with_user(self.users["integration_manager"])
-            .create({"exception_id": exception.id, "product_id": self.gloves.id})
+            wizards.with_user(self.users["integration_user"]).create(
+                {"exception_id": exception.id, "res_id": self.gloves.id}
+            ).action_map_and_retry()
+        self.assertEqual(message.state, "exception")
+        wizard = wizards.with_user(self.users["stock_user"]).create(
+            {"exception_id": exception.id, "res_id": self.gloves.id}
         )
         wizard.action_map_and_retry()
         self.assertEqual(message.state, "queued")

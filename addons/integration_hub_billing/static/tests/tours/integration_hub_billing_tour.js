@@ -37,12 +37,12 @@ registry.category("web_tour.tours").add("integration_hub_billing_map_code", {
         },
         {
             content: "Map code and retry",
-            trigger: "button.o_integration_map_code",
+            trigger: "button.o_integration_hub_map_code",
             run: "click",
         },
         {
             content: "Pick the product",
-            trigger: '.modal .o_field_widget[name="product_id"] input',
+            trigger: '.modal .o_field_widget[name="res_id"] input',
             run: "edit Tour visit",
         },
         {

@@ -1,1 +1,0 @@
-from . import integration_map_code_wizard

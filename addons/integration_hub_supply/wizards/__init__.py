@@ -1,1 +1,0 @@
-from . import integration_supply_map_code
