@@ -6,6 +6,8 @@ from decimal import Decimal
 
 from odoo import models
 
+from odoo.addons.integration_hub.exceptions import WaitingForRecordError
+
 
 class IntegrationHandlerCharge(models.AbstractModel):
     _inherit = "integration.handler.charge"
@@ -20,17 +22,18 @@ class IntegrationHandlerCharge(models.AbstractModel):
             elif (
                 message.source_format == "fhir_r4"
                 and patient
-                and self._decimal(data, "payer_share", default=Decimal(0))
+                and self._amount(data, "payer_share", default=Decimal(0))
             ):
-                self._wait_or_raise(
-                    message,
+                raise WaitingForRecordError(
+                    "res.partner",
+                    str(data["patient_id"]),
                     self.env._(
                         "Charge %(id)s has a payer share, and patient %(patient)s has no "
                         "active coverage naming the payer yet.",
                         id=data["id"],
                         patient=data["patient_id"],
                     ),
-                    "unknown_payer",
+                    kind="unknown_payer",
                 )
         return super()._handle(message, data)
 

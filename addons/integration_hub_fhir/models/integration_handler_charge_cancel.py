@@ -1,6 +1,9 @@
 from odoo import models
 
-from odoo.addons.integration_hub.exceptions import IntegrationBusinessError
+from odoo.addons.integration_hub.exceptions import (
+    IntegrationBusinessError,
+    WaitingForRecordError,
+)
 
 
 class IntegrationHandlerChargeCancel(models.AbstractModel):
@@ -11,13 +14,14 @@ class IntegrationHandlerChargeCancel(models.AbstractModel):
     def _handle(self, message, data):
         charge = self._bound(message, "integration.charge", str(data["id"]))
         if not charge:
-            self._wait_or_raise(
-                message,
+            raise WaitingForRecordError(
+                "integration.charge",
+                data["id"],
                 self.env._(
                     "Charge %(id)s was entered in error, but it has not arrived yet.",
                     id=data["id"],
                 ),
-                "unknown_record",
+                kind="unknown_record",
             )
         if charge.state == "rejected":
             return charge
