@@ -116,7 +116,8 @@ pg_query() {
         || PGHOST="" psql -d postgres -tAc "$1" 2>/dev/null || true
 }
 
-# write_config FILE DBNAME HTTP_PORT WORKERS: an Odoo configuration for this checkout.
+# write_config FILE DBNAME HTTP_PORT WORKERS: an Odoo configuration for this checkout
+# (with the HL7 MLLP listener on $MLLP_PORT when it is set).
 write_config() {
     local file="$1" db="$2" port="$3" workers="$4" key
     mkdir -p "$STATE_DIR"
@@ -144,11 +145,13 @@ http_port = $port
 gevent_port = $((port + 3))
 workers = $workers
 max_cron_threads = 1
-; integration_hub server-wide: its routes answer 503 JSON while PostgreSQL is away.
-server_wide_modules = base,web,queue_job,integration_hub
+; integration_hub server-wide: its routes answer 503 JSON while PostgreSQL is away;
+; integration_hub_hl7 starts its MLLP listener with the server, as queue_job its runner.
+server_wide_modules = base,web,queue_job,integration_hub,integration_hub_hl7
 proxy_mode = False
 log_level = info
 integration_hub_encryption_key = $key
+${MLLP_PORT:+integration_hub_mllp_port = $MLLP_PORT}
 
 [queue_job]
 channels = root:2,root.integration:2,root.integration_critical:1

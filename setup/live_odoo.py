@@ -25,7 +25,15 @@ def free_port():
 
 class OdooServer:
     def __init__(
-        self, config_template, db, workdir, *, workers=2, job_runner=True, extra_options=None
+        self,
+        config_template,
+        db,
+        workdir,
+        *,
+        workers=2,
+        job_runner=True,
+        extra_options=None,
+        mllp_port=None,
     ):
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
@@ -50,6 +58,11 @@ class OdooServer:
         )
         # E.g. another PostgreSQL (db_host, db_port) for fault tests.
         options.update({key: str(value) for key, value in (extra_options or {}).items()})
+        if mllp_port:
+            # The HL7 addon starts its MLLP listener with the server, as queue_job its runner.
+            options["server_wide_modules"] += ",integration_hub_hl7"
+            options["integration_hub_mllp_port"] = str(mllp_port)
+            options["integration_hub_mllp_interface"] = "127.0.0.1"
         config["queue_job"]["port"] = str(self.port)
         if not job_runner:
             # integration_hub, server-wide, imports queue_job, and that import alone arms

@@ -2,10 +2,13 @@
 
     .venv/bin/python setup/traffic.py --url http://localhost:8069 --count 20
     .venv/bin/python setup/traffic.py --flow fhir      # the FHIR samples to demo-fhir
+    .venv/bin/python setup/traffic.py --flow hl7 --mllp 127.0.0.1:2575
 
 Each event is a sample from addons/integration_hub_demo/samples/events with fresh
 ids, signed with Standard Webhooks (the ``standardwebhooks`` library) like a real
-sender. Only sends to the URL given (default localhost).
+sender. Only sends to the URL given (default localhost). ``--flow hl7`` sends the HL7 v2
+samples of addons/integration_hub_demo/samples/hl7 in their order over MLLP instead
+(patient, appointment booked then completed, charge) and prints each ACK's MSA.
 """
 
 import argparse
@@ -13,6 +16,7 @@ import concurrent.futures
 import copy
 import json
 import pathlib
+import socket
 import uuid
 from datetime import UTC, datetime
 
@@ -22,6 +26,9 @@ from standardwebhooks.webhooks import Webhook
 SAMPLES = (
     pathlib.Path(__file__).resolve().parent.parent / "addons/integration_hub_demo/samples/events"
 )
+HL7_SAMPLES = SAMPLES.parent / "hl7"
+HL7_ORDER = ("ADT_A04", "SIU_S12", "SIU_S14_completed", "SIU_S15_cancelled", "DFT_P03")
+MLLP_START, MLLP_END = b"\x0b", b"\x1c\x0d"
 DEMO_SECRET = "whsec_aW50ZWdyYXRpb24taHViLWRlbW8tc2VjcmV0LTIwMjY="
 FHIR_SAMPLES = SAMPLES.parent / "fhir"
 # The FHIR samples in the order a FHIR server would send them: parties, visit, charge, payment.
@@ -102,8 +109,34 @@ def fhir_flow(args):
             print(name, response.status_code, response.text)
 
 
+def mllp_exchange(sock, message):
+    """Send one HL7 message in an MLLP frame; the ACK it gets back (bytes)."""
+    sock.sendall(MLLP_START + message + MLLP_END)
+    data = b""
+    while MLLP_END not in data:
+        chunk = sock.recv(65536)
+        if not chunk:
+            raise ConnectionError("the listener closed the connection without an ACK")
+        data += chunk
+    return data[data.index(MLLP_START) + 1 : data.index(MLLP_END)]
+
+
+def msa(ack):
+    """The MSA segment of an ACK, as text."""
+    return next(s for s in ack.split(b"\r") if s.startswith(b"MSA")).decode("latin-1")
+
+
+def send_hl7_samples(address):
+    host, _sep, port = address.rpartition(":")
+    with socket.create_connection((host or "127.0.0.1", int(port)), timeout=30) as sock:
+        for name in HL7_ORDER:
+            print(name, msa(mllp_exchange(sock, (HL7_SAMPLES / f"{name}.hl7").read_bytes())))
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--flow", choices=["webhook", "hl7"], default="webhook")
+    parser.add_argument("--mllp", default="127.0.0.1:2575", help="host:port (--flow hl7)")
     parser.add_argument("--url", default="http://localhost:8069")
     parser.add_argument("--event", default="contact.upserted", choices=sorted(ENDPOINT_OF_EVENT))
     parser.add_argument("--token", help="endpoint URL token (default: the demo endpoint)")
@@ -111,13 +144,20 @@ def main():
     parser.add_argument("--count", type=int, default=1)
     parser.add_argument("--concurrency", type=int, default=1)
     parser.add_argument(
-        "--flow", choices=("events", "fhir"), default="events", help="fhir: the FHIR samples"
+        "--flow",
+        choices=("events", "fhir", "hl7"),
+        default="events",
+        help="fhir: the FHIR samples; hl7: the HL7 v2 samples over MLLP",
     )
+    parser.add_argument("--mllp", default="127.0.0.1:2575", help="host:port (--flow hl7)")
     parser.add_argument("--bearer", default=FHIR_DEMO_BEARER, help="FHIR bearer token")
     parser.add_argument("--bundle", action="store_true", help="fhir: the transaction Bundle")
     args = parser.parse_args()
     if args.flow == "fhir":
         return fhir_flow(args)
+    if args.flow == "hl7":
+        send_hl7_samples(args.mllp)
+        return
     token = args.token or ENDPOINT_OF_EVENT[args.event]
     sample = load_sample(args.event)
 

@@ -12,12 +12,14 @@
         "integration_hub_billing",
         "integration_hub_supply",
         "integration_hub_fhir",
+        "integration_hub_hl7",
     ],
     "demo": [
         "demo/integration_hub_demo.xml",
         "demo/integration_hub_billing_demo.xml",
         "demo/integration_hub_supply_demo.xml",
         "demo/integration_hub_fhir_demo.xml",
+        "demo/integration_hub_hl7_demo.xml",
     ],
     "installable": True,
 }
