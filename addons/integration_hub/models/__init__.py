@@ -13,6 +13,7 @@ from . import integration_message_attempt
 from . import integration_binding
 from . import integration_code_kind
 from . import integration_code_map
+from . import integration_feed
 from . import integration_exception
 from . import integration_handler
 from . import integration_handler_contact
