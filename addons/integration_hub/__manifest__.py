@@ -33,6 +33,7 @@
         "views/integration_hub_menus.xml",
         "wizards/integration_code_map_wizard_views.xml",
         "views/integration_feed_views.xml",
+        "views/integration_import_views.xml",
     ],
     "post_load": "_post_load",
     "installable": True,

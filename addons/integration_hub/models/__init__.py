@@ -3,6 +3,7 @@ from . import integration_domain
 from . import integration_backend
 from . import integration_backend_outbound
 from . import integration_endpoint
+from . import integration_endpoint_items
 from . import integration_endpoint_secret
 from . import integration_serializer
 from . import integration_event_type
@@ -14,6 +15,7 @@ from . import integration_binding
 from . import integration_code_kind
 from . import integration_code_map
 from . import integration_feed
+from . import integration_import
 from . import integration_exception
 from . import integration_handler
 from . import integration_handler_contact

@@ -1,11 +1,9 @@
-import json
 from datetime import timedelta
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
 
-from .. import delivery, feed, payload
-from ..models.integration_event_type import validation_errors
+from .. import delivery, feed
 from ..retry import delay_after
 
 
@@ -187,47 +185,20 @@ class IntegrationFeed(models.Model):
         """Store each item as a queued message of the endpoint: (stored, duplicates,
         refusals) where a refusal names the item and what was wrong with it."""
         endpoint = self.endpoint_id
-        event_types = {t.code: t for t in endpoint.event_type_ids}
-        # Stored as the webhook controller stores: in the hub's name, with its rights.
-        messages = (
-            self.env["integration.message"]
-            .sudo()
-            .with_context(allowed_company_ids=[self.company_id.id], tracking_disable=True)
-        )
+        validators = endpoint._item_validators()
         stored, duplicates, refused = 0, 0, []
         for index, item in enumerate(items):
             problem = feed.item_problem(item)
             if problem:
                 refused.append(f"items/{index}: {problem}")
                 continue
-            event_type = event_types.get(item["type"])
-            if event_type:
-                errors = validation_errors(event_type._validator(), item["data"])
-                if errors:
-                    refused.append(f"{item['id']}: {errors[0]}"[:255])
-                    continue
-            sender_id = feed.item_message_id(item)
-            if messages.search_count(
-                [("endpoint_id", "=", endpoint.id), ("sender_message_id", "=", sender_id)]
-            ):
-                duplicates += 1
-                continue
-            body = json.dumps(feed.item_envelope(item))
-            message = messages.create(
-                {
-                    "direction": "in",
-                    "backend_id": endpoint.backend_id.id,
-                    "endpoint_id": endpoint.id,
-                    "event_type": item["type"],
-                    "event_type_id": event_type.id if event_type else False,
-                    "sender_message_id": sender_id,
-                    "correlation_id": sender_id,
-                    "payload": body,
-                    "payload_sha256": payload.sha256(body.encode()),
-                    "state": "queued" if event_type else "ignored",
-                }
+            outcome, detail = endpoint._store_item(
+                feed.item_message_id(item), feed.item_envelope(item), validators
             )
-            if event_type:
-                message._enqueue()
-            stored += 1
+            if outcome == "refused":
+                refused.append(f"{item['id']}: {detail}"[:255])
+            elif outcome == "duplicate":
+                duplicates += 1
+            else:
+                stored += 1
         return stored, duplicates, refused

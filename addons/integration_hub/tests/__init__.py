@@ -5,6 +5,7 @@ from . import (
     test_decimals,
     test_echo,
     test_feed,
+    test_import,
     test_intake,
     test_operations,
     test_outbound,

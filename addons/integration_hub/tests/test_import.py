@@ -1,0 +1,171 @@
+import base64
+import json
+
+from odoo.exceptions import UserError
+from odoo.tests import BaseCase, TransactionCase, tagged
+
+from odoo.addons.queue_job.job import Job
+
+from .. import fileimport
+from .common import IntegrationHubCase
+
+CONTACT_SCHEMA = {
+    "properties": {
+        "id": {"type": "string"},
+        "email": {"type": ["string", "null"]},
+        "is_company": {"type": "boolean"},
+    }
+}
+
+
+@tagged("post_install", "-at_install")
+class TestFileRows(BaseCase):
+    def test_csv_cells_take_the_types_the_schema_declares(self):
+        content = "id,name,email,is_company,phone\nC-1,North,,yes,\nC-2,South,a@b.example,0,12\n"
+        rows = list(fileimport.iter_rows(content.encode(), "csv", CONTACT_SCHEMA))
+        self.assertEqual(
+            rows,
+            [
+                (1, {"id": "C-1", "name": "North", "email": None, "is_company": True}),
+                (
+                    2,
+                    {
+                        "id": "C-2",
+                        "name": "South",
+                        "email": "a@b.example",
+                        "is_company": False,
+                        "phone": "12",
+                    },
+                ),
+            ],
+        )
+
+    def test_bad_rows_are_numbered_errors_not_exceptions(self):
+        rows = list(fileimport.iter_rows(b'{"id": "1"}\n\n[1, 2]\nnot json\n', "jsonl"))
+        self.assertEqual(rows[0], (1, {"id": "1"}))
+        self.assertEqual([number for number, _data in rows], [1, 2, 3])
+        self.assertIsInstance(rows[1][1], fileimport.RowError)
+        self.assertIsInstance(rows[2][1], fileimport.RowError)
+        rows = list(fileimport.iter_rows(b"id,name\nC-1,North,extra\n", "csv"))
+        self.assertIn("more cells", str(rows[0][1]))
+        with self.assertRaisesRegex(fileimport.RowError, "UTF-8"):
+            list(fileimport.iter_rows(b"id\n\xff\xfe", "csv"))
+
+    def test_a_row_is_known_by_its_id_and_version(self):
+        self.assertEqual(fileimport.row_message_id(7, 3, {"id": "C-1"}), "import:C-1")
+        self.assertEqual(
+            fileimport.row_message_id(7, 3, {"id": "C-1", "updated_at": "2026-11-20T07:00:00Z"}),
+            "import:C-1@2026-11-20T07:00:00Z",
+        )
+        self.assertEqual(fileimport.row_message_id(7, 3, {"name": "x"}), "import:7:3")
+
+
+@tagged("post_install", "-at_install")
+class TestFileImport(IntegrationHubCase, TransactionCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls._setup_hub()
+
+    def _import(self, content, file_name="contacts.csv", **values):
+        return self.env["integration.import"].create(
+            dict(
+                {
+                    "endpoint_id": self.endpoint.id,
+                    "event_type_id": self.contact_type.id,
+                    "file": base64.b64encode(content.encode()),
+                    "file_name": file_name,
+                },
+                **values,
+            )
+        )
+
+    def _run_import_jobs(self, record):
+        jobs = self.env["queue.job"].search(
+            [("model_name", "=", "integration.import"), ("state", "=", "pending")], order="id"
+        )
+        for job_record in jobs:
+            job = Job.load(self.env, job_record.uuid)
+            job.perform()
+            job.set_done()
+            job.store()
+        record.invalidate_recordset()
+        return jobs
+
+    def _messages(self):
+        return self.env["integration.message"].search(
+            [("endpoint_id", "=", self.endpoint.id)], order="id"
+        )
+
+    def test_the_preview_shows_the_first_rows_with_their_errors(self):
+        record = self._import("id,name\nC-1,North\nC-2,\n")
+        self.assertEqual(record.file_format, "csv")
+        self.assertIn("valid", record.preview)
+        self.assertIn("name", record.preview)
+        self.assertIn("is a required property", record.preview)
+        self.assertFalse(self._messages())
+
+    def test_rows_become_messages_in_chunked_jobs_with_a_summary(self):
+        rows = ["id,name,is_company"]
+        rows += [f"C-{n},Clinic {n},true" for n in range(1, 6)]
+        rows += ["C-2,Clinic 2 again,true", "C-7,,true", "C-8,Clinic 8,perhaps"]
+        record = self._import("\n".join(rows) + "\n", chunk_size=3)
+        record.action_import()
+        # The browser's request only counts and queues: no row is stored yet.
+        self.assertEqual((record.state, record.row_count, record.chunk_count), ("importing", 8, 3))
+        self.assertFalse(self._messages())
+        self.assertEqual(len(self._run_import_jobs(record)), 3)
+        self.assertEqual(record.state, "done")
+        self.assertEqual(
+            (record.accepted_count, record.duplicate_count, record.refused_count), (5, 1, 2)
+        )
+        self.assertEqual(record.progress, 100.0)
+        self.assertEqual(
+            record.refusals.splitlines(),
+            [
+                "row 7: data: 'name' is a required property",
+                "row 8: is_company: 'perhaps' is not of type 'boolean'",
+            ],
+        )
+        messages = self._messages()
+        self.assertEqual(
+            messages.mapped("sender_message_id"), [f"import:C-{n}" for n in range(1, 6)]
+        )
+        self.assertEqual(set(messages.mapped("state")), {"queued"})
+        self.assertEqual(json.loads(messages[0].payload)["data"]["is_company"], True)
+        self.assertTrue(
+            all(job.channel == self.backend.channel_id.complete_name for job in messages.job_id)
+        )
+        self._perform_job(messages[0])
+        self.assertEqual(messages[0].state, "done", messages[0].last_error)
+
+    def test_json_lines_and_a_second_file_with_the_same_rows(self):
+        lines = "\n".join(json.dumps({"id": f"C-{n}", "name": f"Clinic {n}"}) for n in (1, 2))
+        first = self._import(lines, file_name="contacts.jsonl")
+        self.assertEqual(first.file_format, "jsonl")
+        first.action_import()
+        self._run_import_jobs(first)
+        again = self._import(lines, file_name="contacts.jsonl")
+        again.action_import()
+        self._run_import_jobs(again)
+        self.assertEqual((again.accepted_count, again.duplicate_count), (0, 2))
+        self.assertEqual(len(self._messages()), 2)
+
+    def test_an_unreadable_file_or_a_type_the_endpoint_refuses_is_a_clear_error(self):
+        record = self.env["integration.import"].create(
+            {
+                "endpoint_id": self.endpoint.id,
+                "event_type_id": self.contact_type.id,
+                "file": base64.b64encode(b"id,name\n\xff\xfe\n"),
+                "file_name": "contacts.csv",
+            }
+        )
+        with self.assertRaisesRegex(UserError, "UTF-8"):
+            record.action_import()
+        other_type = self.env["integration.event.type"].create(
+            {"code": "test.other", "name": "Other", "handler_model": "integration.handler.contact"}
+        )
+        record = self._import("id,name\nC-1,North\n", event_type_id=other_type.id)
+        with self.assertRaisesRegex(UserError, "does not accept"):
+            record.action_import()
+        self.assertFalse(self._messages())
