@@ -1,0 +1,107 @@
+from datetime import date
+
+from odoo import models
+
+from odoo.addons.integration_hub.exceptions import (
+    IntegrationBusinessError,
+    WaitingForRecordError,
+)
+
+
+class IntegrationHandlerWorkforce(models.AbstractModel):
+    """What the workforce handlers share: finding cost centres, departments and
+    employees by the references the HR system uses, and links that wait for them."""
+
+    _name = "integration.handler.workforce"
+    _inherit = "integration.handler"
+    _description = "Integration Handler: workforce base"
+
+    # Finding records by their HR references ----------------------------------
+
+    def _cost_center(self, message, code):
+        """The cost centre (analytic account) of ``code`` in the company's plan."""
+        plan = message.company_id._integration_cost_center_plan()
+        return (
+            self.env["account.analytic.account"]
+            .with_context(active_test=False)
+            .search(
+                [
+                    ("plan_id", "=", plan.id),
+                    ("code", "=", code),
+                    ("company_id", "=", message.company_id.id),
+                ],
+                limit=1,
+            )
+        )
+
+    def _department(self, message, code):
+        return (
+            self.env["hr.department"]
+            .with_context(active_test=False)
+            .search(
+                [("integration_code", "=", code), ("company_id", "=", message.company_id.id)],
+                limit=1,
+            )
+        )
+
+    def _employee(self, message, external_id, wait=False):
+        """The employee bound to ``external_id`` (archived ones too)."""
+        binder = self.env["integration.binding"].with_context(active_test=False)
+        return binder._to_internal(message.backend_id, "hr.employee", external_id, wait=wait)
+
+    def _department_or_wait(self, message, code):
+        """The department of ``code``, or wait for it (retried as soon as it arrives)."""
+        department = self._department(message, code)
+        if not department:
+            raise WaitingForRecordError(
+                "hr.department",
+                code,
+                self.env._(
+                    "Department '%(code)s' has not arrived from %(backend)s yet.",
+                    code=code,
+                    backend=message.backend_id.name,
+                ),
+            )
+        return department
+
+    # Links that may arrive later ---------------------------------------------
+
+    def _link(self, message, record, field_name, target_kind, ref):
+        """Set ``record.field_name`` to the record ``ref`` names; if it has not arrived,
+        empty the field and let the link wait for it (see integration.workforce.link)."""
+        finders = {
+            "department": self._department,
+            "employee": self._employee,
+            "cost_center": self._cost_center,
+        }
+        target = finders[target_kind](message, ref) if ref else None
+        links = self.env["integration.workforce.link"]
+        if target:
+            links._set(message, record, field_name, target_kind, None)
+            if record[field_name] != target:
+                record[field_name] = target
+        else:
+            links._set(message, record, field_name, target_kind, ref)
+            if record[field_name]:
+                record[field_name] = False
+
+    def _arrived(self, message, target_kind, ref, record):
+        """``record`` arrived as ``ref``: fill in the links that waited for it, and
+        retry at once the messages waiting for it by that reference (departments and
+        cost centres are named by their code, not by the id their binding holds)."""
+        self.env["integration.workforce.link"]._fulfil(message.backend_id, target_kind, ref, record)
+        if target_kind != "employee":
+            self.env["integration.message"]._wake_waiting(message.backend_id, record._name, ref)
+
+    # Values -------------------------------------------------------------------
+
+    def _date(self, value, path):
+        try:
+            return date.fromisoformat(value)
+        except (TypeError, ValueError) as exc:
+            raise IntegrationBusinessError(
+                self.env._("%(path)s is not an ISO 8601 date (YYYY-MM-DD).", path=path)
+            ) from exc
+
+    def _updated_at(self, data):
+        return self._parse_datetime(data.get("updated_at"), "data/updated_at")
