@@ -3,6 +3,7 @@
     .venv/bin/python setup/traffic.py --url http://localhost:8069 --count 20
     .venv/bin/python setup/traffic.py --flow fhir      # the FHIR samples to demo-fhir
     .venv/bin/python setup/traffic.py --flow hl7 --mllp 127.0.0.1:2575
+    .venv/bin/python setup/traffic.py --flow workforce --count 5
 
 Each event is a sample from addons/integration_hub_demo/samples/events with fresh
 ids, signed with Standard Webhooks (the ``standardwebhooks`` library) like a real
@@ -63,6 +64,40 @@ def realistic(event, number):
     if "updated_at" in data:
         data["updated_at"] = now
     return event
+
+
+def workforce_events(number):
+    """One HR snapshot (cost centre, department, employee, a shift) whose ids refer to
+    each other, numbered so that each snapshot creates its own records."""
+    suffix = f"-{number}"
+    cost_center = load_sample("cost_center.upserted")
+    cost_center["data"].update(id=f"CC-410{suffix}", code=f"CC-410{suffix}")
+    department = load_sample("department.upserted")
+    department["data"].update(
+        id=f"DEP-SURG{suffix}", code=f"SURG{suffix}", cost_center_code=f"CC-410{suffix}"
+    )
+    employee = load_sample("employee.upserted")
+    employee["data"].update(
+        id=f"EMP-12{suffix}",
+        name=f"Sam Carter {number}",
+        department_code=f"SURG{suffix}",
+        cost_center_code=f"CC-410{suffix}",
+    )
+    shift = load_sample("shift.worked")
+    shift["data"].update(
+        id=f"SHIFT-77001{suffix}",
+        employee_id=f"EMP-12{suffix}",
+        department_code=f"SURG{suffix}",
+        cost_center_code=f"CC-410{suffix}",
+    )
+    now = datetime.now(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+    for event in (cost_center, department, employee, shift):
+        event["timestamp"] = now
+    return [cost_center, department, employee, shift]
+
+
+# Events of each flow, in an order where each one finds what it refers to.
+FLOWS = {"workforce": ("demo-workforce", workforce_events)}
 
 
 def signed_request(secret, event, msg_id=None):
@@ -135,20 +170,18 @@ def send_hl7_samples(address):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--flow", choices=["webhook", "hl7"], default="webhook")
-    parser.add_argument("--mllp", default="127.0.0.1:2575", help="host:port (--flow hl7)")
     parser.add_argument("--url", default="http://localhost:8069")
     parser.add_argument("--event", default="contact.upserted", choices=sorted(ENDPOINT_OF_EVENT))
+    parser.add_argument(
+        "--flow",
+        choices=sorted([*FLOWS, "fhir", "hl7"]),
+        help="send a flow's related events instead of --event (fhir: the FHIR samples; "
+        "hl7: the HL7 v2 samples over MLLP)",
+    )
     parser.add_argument("--token", help="endpoint URL token (default: the demo endpoint)")
     parser.add_argument("--secret", default=DEMO_SECRET)
     parser.add_argument("--count", type=int, default=1)
     parser.add_argument("--concurrency", type=int, default=1)
-    parser.add_argument(
-        "--flow",
-        choices=("events", "fhir", "hl7"),
-        default="events",
-        help="fhir: the FHIR samples; hl7: the HL7 v2 samples over MLLP",
-    )
     parser.add_argument("--mllp", default="127.0.0.1:2575", help="host:port (--flow hl7)")
     parser.add_argument("--bearer", default=FHIR_DEMO_BEARER, help="FHIR bearer token")
     parser.add_argument("--bundle", action="store_true", help="fhir: the transaction Bundle")
@@ -156,15 +189,29 @@ def main():
     if args.flow == "fhir":
         return fhir_flow(args)
     if args.flow == "hl7":
-        send_hl7_samples(args.mllp)
-        return
-    token = args.token or ENDPOINT_OF_EVENT[args.event]
-    sample = load_sample(args.event)
+        return send_hl7_samples(args.mllp)
+    if args.flow:
+        flow_token, flow_events = FLOWS[args.flow]
+        token = args.token or flow_token
 
-    def one(number):
-        with requests.Session() as session:
-            response = send(args.url, token, args.secret, realistic(sample, number), session)
-            return response.status_code, response.text
+        def one(number):
+            with requests.Session() as session:
+                answers = [
+                    send(args.url, token, args.secret, event, session)
+                    for event in flow_events(number)
+                ]
+                return (
+                    max(answer.status_code for answer in answers),
+                    " ".join(answer.text for answer in answers),
+                )
+    else:
+        token = args.token or ENDPOINT_OF_EVENT[args.event]
+        sample = load_sample(args.event)
+
+        def one(number):
+            with requests.Session() as session:
+                response = send(args.url, token, args.secret, realistic(sample, number), session)
+                return response.status_code, response.text
 
     with concurrent.futures.ThreadPoolExecutor(args.concurrency) as pool:
         for status, text in pool.map(one, range(1, args.count + 1)):

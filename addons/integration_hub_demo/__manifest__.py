@@ -13,6 +13,7 @@
         "integration_hub_supply",
         "integration_hub_fhir",
         "integration_hub_hl7",
+        "integration_hub_workforce",
     ],
     "demo": [
         "demo/integration_hub_demo.xml",
@@ -20,6 +21,7 @@
         "demo/integration_hub_supply_demo.xml",
         "demo/integration_hub_fhir_demo.xml",
         "demo/integration_hub_hl7_demo.xml",
+        "demo/integration_hub_workforce_demo.xml",
     ],
     "installable": True,
 }

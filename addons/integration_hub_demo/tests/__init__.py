@@ -1,1 +1,8 @@
-from . import test_demo, test_demo_billing, test_demo_fhir, test_demo_hl7, test_demo_supply
+from . import (
+    test_demo,
+    test_demo_billing,
+    test_demo_fhir,
+    test_demo_hl7,
+    test_demo_supply,
+    test_demo_workforce,
+)
