@@ -33,7 +33,9 @@ class PurchaseOrder(models.Model):
         approver = manager._integration_approver_user() if manager else self.env["res.users"]
         self.integration_approver_id = approver
         if approver:
-            self.activity_schedule(
+            # No e-mail from the hub's technical user (it has no address): the activity
+            # shows in the approver's activities and on the order.
+            self.with_context(mail_activity_quick_update=True).activity_schedule(
                 "mail.mail_activity_data_todo",
                 summary=self.env._("Approve purchase request %(origin)s", origin=self.origin),
                 note=self.env._(
@@ -66,7 +68,9 @@ class PurchaseOrder(models.Model):
             )
             order.integration_approver_id = approver
             if approver:
-                activities.write({"user_id": approver.id})
+                activities.with_context(mail_activity_quick_update=True).write(
+                    {"user_id": approver.id}
+                )
                 if not activities:
                     order._integration_route_approval()
             else:
