@@ -6,6 +6,7 @@ is stopped."""
 import argparse
 import concurrent.futures
 import configparser
+import itertools
 import os
 import pathlib
 import statistics
@@ -80,14 +81,14 @@ SELECT m.id, m.company_id, 1, 'bulk-' || (m.job_id - %(job_base)s), m.create_dat
 RETENTION = """
 import time
 messages = env["integration.message"]
-deleted, started = 0, time.perf_counter()
+deleted, started, wall = 0, time.perf_counter(), time.time()
 while time.perf_counter() - started < {seconds}:
     count = messages._cron_apply_retention(batch_size={batch})
     env.cr.commit()
     if not count:
         break
     deleted += count
-print(f"RETENTION {{deleted}} {{time.perf_counter() - started:.3f}}", flush=True)
+print(f"RETENTION {{deleted}} {{time.perf_counter() - started:.3f}} {{wall}} {{time.time()}}")
 """
 
 
@@ -180,27 +181,42 @@ class Client:
         }
 
 
-def ingest(server, count, concurrency, stop=None):
-    """(accepted per second, p99 ms) of ``count`` signed webhooks, or until ``stop``."""
+def keep_going(one, stop, numbers):
+    statuses = []
+    while not stop.is_set():
+        statuses.append(one(next(numbers)))
+    return statuses
+
+
+def ingest(server, count, concurrency, stop=None, window=None):
+    """(accepted per second, p99 ms, count) of ``count`` signed webhooks, or until
+    ``stop``; ``window``, a list, receives (start time, latency) of each request."""
     sample = traffic.load_sample("contact.upserted")
     local = threading.local()
     latencies = []
+    # (wall-clock start, latency ms) of each request, to pick those of a window.
+    log = [] if window is None else window
 
     def one(number):
-        if stop is not None and stop.is_set():
-            return None
         session = getattr(local, "session", None) or requests.Session()
         local.session = session
-        started = time.perf_counter()
+        wall, started = time.time(), time.perf_counter()
         response = traffic.send(
             server.url, TOKEN, traffic.DEMO_SECRET, traffic.realistic(sample, number), session
         )
         latencies.append((time.perf_counter() - started) * 1000)
+        log.append((wall, latencies[-1]))
         return response.status_code
 
     started = time.perf_counter()
     with concurrent.futures.ThreadPoolExecutor(concurrency) as pool:
-        statuses = [s for s in pool.map(one, range(count)) if s is not None]
+        if stop is None:
+            statuses = list(pool.map(one, range(count)))
+        else:  # until stopped: one request after another on each sender
+            statuses, numbers = [], itertools.count(count)
+            senders = [pool.submit(keep_going, one, stop, numbers) for _ in range(concurrency)]
+            for future in senders:
+                statuses += future.result()
     elapsed = time.perf_counter() - started
     refused = [status for status in statuses if status != 202]
     if refused:
@@ -290,8 +306,8 @@ def run_retention(config_path, db, seconds, batch):
     ).stdout
     for line in output.splitlines():
         if line.startswith("RETENTION "):
-            _, deleted, elapsed = line.split()
-            return int(deleted), float(elapsed)
+            _, deleted, elapsed, start, end = line.split()
+            return int(deleted), float(elapsed), float(start), float(end)
     raise RuntimeError(f"retention printed no figure: {output[-2000:]}")
 
 
@@ -318,9 +334,10 @@ def measure(args, config, template, db, tmp):
         print(f"loaded store: {figures['loaded_reads']} {figures['loaded_ingest']}", flush=True)
         # Retention in its own process, as the cron runs it, while webhooks arrive.
         stop = threading.Event()
+        window = []
 
         def keep_sending():
-            figures["during_ingest"] = ingest(server, 10**6, args.concurrency, stop)
+            ingest(server, 10**6, args.concurrency, stop, window)
 
         sender = threading.Thread(target=keep_sending)
         sender.start()
@@ -329,6 +346,14 @@ def measure(args, config, template, db, tmp):
         finally:
             stop.set()
             sender.join()
+        # Only the requests sent while retention deleted (not while its process started).
+        _, _, start, end = figures["retention"]
+        during = [latency for wall, latency in window if start <= wall <= end]
+        figures["during_ingest"] = (
+            len(during) / (end - start),
+            p(during, 0.99) if during else 0.0,
+            len(during),
+        )
         figures["backlog_after"] = client.health()["backlog"]
     finally:
         server.stop()
@@ -352,7 +377,7 @@ def report(args, figures):
     print(
         f"| ingest p99 | {empty_p99:.1f} ms | {loaded_p99:.1f} ms | {loaded_p99 / empty_p99:.2f}x |"
     )
-    deleted, elapsed = figures["retention"]
+    deleted, elapsed, _, _ = figures["retention"]
     rate, p99, sent = figures["during_ingest"]
     print()
     print(
