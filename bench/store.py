@@ -55,7 +55,7 @@ WITH jobs AS (
 ), messages AS (
     INSERT INTO integration_message (direction, backend_id, endpoint_id, company_id,
         event_type, event_type_id, sender_message_id, correlation_id, payload,
-        payload_sha256, headers, state, attempt_count, duplicate_count, duration_ms,
+        payload_sha256, headers, source_format, state, attempt_count, duplicate_count, duration_ms,
         done_date, job_id, job_state, result_model, create_uid, write_uid, create_date,
         write_date)
     SELECT 'in', %(backend)s, %(endpoint)s, %(company)s, 'contact.upserted', %(type)s,
@@ -66,7 +66,7 @@ WITH jobs AS (
            || '"city": "Springfield", "country_code": "US"}}',
            md5(j.id::text) || md5(j.id::text),
            '{"content-type": "application/json", "webhook-id": "bulk_' || j.id || '"}',
-           'done', 1, 0, 12, j.date_done, j.id, 'done', 'res.partner', 1, 1,
+           'json', 'done', 1, 0, 12, j.date_done, j.id, 'done', 'res.partner', 1, 1,
            j.date_done, j.date_done
       FROM jobs j
     RETURNING id, job_id, company_id, create_date
