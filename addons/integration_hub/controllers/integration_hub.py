@@ -155,8 +155,7 @@ class IntegrationHubController(http.Controller):
         refusal = self._metrics_token_refusal()
         if refusal:
             return refusal
-        cr.execute("SELECT state, count(*) FROM integration_message GROUP BY state")
-        backlog = dict(cr.fetchall())
+        backlog = request.env["integration.message"]._backlog_counts()
         return _json(
             200,
             {

@@ -3,6 +3,7 @@ from datetime import timedelta
 from odoo import api, fields, models
 
 from ..retry import DEFAULT_SCHEDULE, parse_schedule
+from .integration_message import BACKLOG_STATES
 
 CHANNEL_PARENT = "root.integration"
 WAITING_STATES = ("received", "queued", "retrying")
@@ -82,9 +83,18 @@ class IntegrationBackend(models.Model):
         help="Seconds to wait after each failed attempt, comma-separated; the last delay repeats.",
     )
     payload_retention_days = fields.Integer(
+        string="Retention (days)",
         default=90,
-        help="Days a processed message (done, cancelled or ignored) keeps its payload and "
-        "headers, which may hold personal data; then they are purged. 0 keeps them.",
+        help="Days a processed message (done, cancelled or ignored) is kept after its last "
+        "change; then it is deleted with everything derived from its payload, which may "
+        "hold personal data: attempts, errors, exceptions, jobs. 0 keeps them.",
+    )
+    failed_retention_days = fields.Integer(
+        string="Retention of failures (days)",
+        default=365,
+        help="Days a dead or exception message, which waits for a person, is kept after "
+        "its last change; then it is deleted like a processed one, and the backend's "
+        "chatter counts the exceptions that went with it. 0 keeps them.",
     )
     channel_id = fields.Many2one(
         "queue.job.channel",
@@ -120,6 +130,11 @@ class IntegrationBackend(models.Model):
             "The payload retention cannot be negative.",
         ),
         (
+            "failed_retention_days_positive",
+            "CHECK(failed_retention_days >= 0)",
+            "The retention of failures cannot be negative.",
+        ),
+        (
             "max_attempts_positive",
             "CHECK(max_attempts > 0)",
             "A backend needs at least one attempt per message.",
@@ -151,8 +166,12 @@ class IntegrationBackend(models.Model):
         counts = dict.fromkeys(self.ids, 0)
         exceptions = dict.fromkeys(self.ids, 0)
         if self.ids:
+            # The backlog, as the Messages view opened from here shows by default: a
+            # count of every message would cost a scan of the backend's whole store.
             for backend, count in self.env["integration.message"]._read_group(
-                [("backend_id", "in", self.ids)], ["backend_id"], ["__count"]
+                [("backend_id", "in", self.ids), ("state", "in", BACKLOG_STATES)],
+                ["backend_id"],
+                ["__count"],
             ):
                 counts[backend.id] = count
             for backend, count in self.env["integration.exception"]._read_group(
@@ -209,7 +228,7 @@ class IntegrationBackend(models.Model):
             "integration_hub.integration_message_action"
         )
         action["domain"] = [("backend_id", "=", self.id)]
-        action["context"] = {"default_backend_id": self.id}
+        action["context"] = {"default_backend_id": self.id, "search_default_backlog": 1}
         return action
 
     def action_view_exceptions(self):

@@ -26,7 +26,10 @@ class IntegrationBinding(models.Model):
     external_updated_at = fields.Datetime(
         help="Last change time the external system reported; older updates are skipped."
     )
-    last_message_id = fields.Many2one("integration.message", ondelete="set null")
+    # Indexed: retention deletes messages, and PostgreSQL then clears this link.
+    last_message_id = fields.Many2one(
+        "integration.message", ondelete="set null", index="btree_not_null"
+    )
 
     _sql_constraints = [
         (

@@ -94,11 +94,13 @@ class IntegrationHandler(models.AbstractModel):
         try:
             parsed = datetime.fromisoformat(value)
         except (TypeError, ValueError) as exc:
+            # The field's path, never its value: explanations, attempts and job results
+            # must not quote personal data (a date of birth, a name sent by mistake).
             raise IntegrationBusinessError(
                 self.env._(
-                    "%(field)s '%(value)s' is not an ISO 8601 date and time.",
+                    "%(field)s is not an ISO 8601 date and time (for example "
+                    "2026-11-21T09:00:00Z).",
                     field=field_name,
-                    value=value,
                 )
             ) from exc
         if parsed.tzinfo:

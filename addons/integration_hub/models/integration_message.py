@@ -35,8 +35,15 @@ STATES = [
     ("cancelled", "Cancelled"),
 ]
 REPLAYABLE_STATES = ("dead", "exception", "done", "ignored")
-# Messages nobody needs to act on: their payloads are purged after the retention.
+# Messages nobody needs to act on: deleted after the backend's retention.
 PURGEABLE_STATES = ("done", "cancelled", "ignored")
+# Messages that wait for a person: deleted only after the backend's longer retention
+# of failures; messages still queued, received or retrying are never deleted.
+FAILED_STATES = ("dead", "exception")
+# The backlog: what something or someone still has to act on. Health, metrics and the
+# Messages views' default filter count only these states, through a partial index, so
+# their cost follows the backlog, not the store (most of which is done messages).
+BACKLOG_STATES = ("received", "queued", "retrying", "exception", "dead")
 CANCELLABLE_STATES = ("received", "queued", "retrying", "exception", "dead", "ignored")
 # A paused backend's messages wait; the job looks again after this many seconds.
 PAUSED_BACKEND_RECHECK = 300
@@ -465,37 +472,169 @@ class IntegrationMessage(models.Model):
         return len(stuck)
 
     @api.model
-    def _cron_purge_payloads(self, batch_size=1000):
-        """Forget the payloads and headers of processed messages past their retention.
+    def _cron_apply_retention(self, batch_size=1000):
+        """Delete the messages past their backend's retention, one batch per call.
 
-        The message itself stays (state, attempts, ids, checksum, produced record), so
-        the audit trail and deduplication hold; only the data that may be personal goes.
+        Done, cancelled and ignored messages go ``payload_retention_days`` after their
+        last change, dead and exception ones ``failed_retention_days`` after it; queued,
+        received and retrying ones never. A message goes whole, with everything derived
+        from its payload: attempts (errors, tracebacks, response excerpts), exceptions
+        (explanations) and the chatter of both, and its jobs' queue_job rows (result,
+        error, traceback). Each call deletes at most ``batch_size`` messages and reports
+        through the cron progress API whether more remain: Odoo's cron runner commits
+        and calls again, so each transaction stays short and locks only the rows it
+        deletes (rows a job holds are skipped, not waited for). Returns the number of
+        messages deleted.
         """
-        purged = 0
+        self.env.flush_all()
         now = fields.Datetime.now()
-        for backend in self.env["integration.backend"].search([("payload_retention_days", ">", 0)]):
-            while True:
-                messages = self.search(
-                    [
-                        ("backend_id", "=", backend.id),
-                        ("state", "in", PURGEABLE_STATES),
-                        ("payload_purged_date", "=", False),
-                        ("write_date", "<", now - timedelta(days=backend.payload_retention_days)),
-                    ],
-                    limit=batch_size,
-                )
-                if not messages:
-                    break
-                messages.write(
-                    {
-                        "payload": False,
-                        "raw_body": False,
-                        "headers": False,
-                        "payload_purged_date": now,
-                    }
-                )
-                purged += len(messages)
-        return purged
+        rules = []
+        backends = self.env["integration.backend"].sudo().with_context(active_test=False)
+        for backend in backends.search([], order="id"):
+            for days, states in (
+                (backend.payload_retention_days, PURGEABLE_STATES),
+                (backend.failed_retention_days, FAILED_STATES),
+            ):
+                if days > 0:
+                    rules.append((backend, states, now - timedelta(days=days)))
+        deleted = 0
+        remaining = False
+        for backend, states, cutoff in rules:
+            room = batch_size - deleted
+            if room <= 0:
+                remaining = True
+                break
+            ids = self._retention_candidates(backend, states, cutoff, room)
+            if ids:
+                deleted += self._delete_for_retention(backend, ids)
+            remaining = remaining or len(ids) == room
+        self.env["ir.cron"]._notify_progress(done=deleted, remaining=int(remaining))
+        return deleted
+
+    @api.model
+    def _retention_candidates(self, backend, states, cutoff, limit):
+        """Ids of up to ``limit`` messages of ``backend`` in ``states`` unchanged since
+        ``cutoff``, oldest first, locked; none whose job is still waiting or running."""
+        self.env.cr.execute(
+            """SELECT m.id FROM integration_message m
+                WHERE m.backend_id = %s AND m.state IN %s AND m.write_date < %s
+                  AND NOT EXISTS (
+                      SELECT 1 FROM queue_job j WHERE j.id = m.job_id
+                         AND j.state IN ('wait_dependencies', 'pending', 'enqueued', 'started'))
+                ORDER BY m.id LIMIT %s
+                  FOR UPDATE OF m SKIP LOCKED""",
+            (backend.id, tuple(states), cutoff, limit),
+        )
+        return [row[0] for row in self.env.cr.fetchall()]
+
+    @api.model
+    def _delete_for_retention(self, backend, ids):
+        """Delete the messages ``ids`` of ``backend`` and all that derives from them.
+
+        In SQL, by batch: the ORM would load each record and its chatter first. The
+        exceptions go with their messages (their explanations quote the payload's codes);
+        when some do, the backend's chatter keeps a summary: how many, of which kind and
+        how they ended, with no message content.
+        """
+        cr = self.env.cr
+        cr.execute(
+            """SELECT j.id FROM queue_job j
+                WHERE j.id IN (SELECT job_id FROM integration_message WHERE id = ANY(%(ids)s))
+                  AND j.state NOT IN ('wait_dependencies', 'pending', 'enqueued', 'started')
+               UNION
+               SELECT j.id FROM integration_message_attempt a
+                 JOIN queue_job j ON j.uuid = a.job_uuid
+                WHERE a.message_id = ANY(%(ids)s)
+                  AND j.state NOT IN ('wait_dependencies', 'pending', 'enqueued', 'started')""",
+            {"ids": ids},
+        )
+        job_ids = [row[0] for row in cr.fetchall()]
+        cr.execute(
+            """SELECT id, kind, state FROM integration_exception WHERE message_id = ANY(%s)""",
+            (ids,),
+        )
+        exceptions = cr.fetchall()
+        exception_ids = [row[0] for row in exceptions]
+        for model, res_ids in (
+            ("integration.message", ids),
+            ("integration.exception", exception_ids),
+            ("queue.job", job_ids),
+        ):
+            if res_ids:
+                self._delete_chatter(model, res_ids)
+        # Attempts and exceptions follow their message (ON DELETE CASCADE).
+        cr.execute("DELETE FROM integration_message WHERE id = ANY(%s)", (ids,))
+        deleted = cr.rowcount
+        if job_ids:
+            cr.execute("DELETE FROM queue_job WHERE id = ANY(%s)", (job_ids,))
+        self.env.invalidate_all()
+        _logger.info(
+            "retention deleted %s messages, %s exceptions and %s jobs of backend %s",
+            deleted,
+            len(exceptions),
+            len(job_ids),
+            backend.id,
+        )
+        if exceptions:
+            self._post_retention_summary(backend, exceptions)
+        return deleted
+
+    @api.model
+    def _delete_chatter(self, model, res_ids):
+        """Chatter, followers, activities and attachments of records deleted in SQL."""
+        cr = self.env.cr
+        cr.execute(
+            "DELETE FROM mail_message WHERE model = %s AND res_id = ANY(%s)", (model, res_ids)
+        )
+        cr.execute(
+            "DELETE FROM mail_followers WHERE res_model = %s AND res_id = ANY(%s)",
+            (model, res_ids),
+        )
+        cr.execute(
+            "DELETE FROM mail_activity WHERE res_model = %s AND res_id = ANY(%s)",
+            (model, res_ids),
+        )
+        # Attachments through the ORM, which also releases their files.
+        self.env["ir.attachment"].sudo().search(
+            [("res_model", "=", model), ("res_id", "in", res_ids)]
+        ).unlink()
+
+    @api.model
+    def _post_retention_summary(self, backend, exceptions):
+        """Tell the backend's chatter which exceptions retention deleted (counts only)."""
+        kinds = dict(
+            self.env["integration.exception"]._fields["kind"]._description_selection(self.env)
+        )
+        states = dict(
+            self.env["integration.exception"]._fields["state"]._description_selection(self.env)
+        )
+        counts = {}
+        for _id, kind, state in exceptions:
+            key = (kinds.get(kind, kind), states.get(state, state))
+            counts[key] = counts.get(key, 0) + 1
+        backend.message_post(
+            body=self.env._(
+                "Retention deleted %(count)s exceptions with their messages: %(detail)s.",
+                count=len(exceptions),
+                detail=", ".join(
+                    f"{kind} / {state}: {count}" for (kind, state), count in sorted(counts.items())
+                ),
+            )
+        )
+
+    @api.model
+    def _backlog_counts(self):
+        """Messages of the backlog by state (all companies), for health and monitors.
+
+        Done, cancelled and ignored messages are not counted: they are most of the
+        store, and counting them would cost a scan of it on every probe.
+        """
+        self.flush_model(["state"])
+        self.env.cr.execute(
+            "SELECT state, count(*) FROM integration_message WHERE state IN %s GROUP BY state",
+            (BACKLOG_STATES,),
+        )
+        return dict.fromkeys(BACKLOG_STATES, 0) | dict(self.env.cr.fetchall())
 
     @api.model
     def _oldest_pending_age(self):
@@ -511,13 +650,17 @@ class IntegrationMessage(models.Model):
         """The hub's state in Prometheus' text format (see /integration/metrics)."""
         cr = self.env.cr
         lines = [
-            "# HELP integration_messages Messages by backend, direction and state.",
+            "# HELP integration_messages Messages of the backlog (received, queued, retrying, "
+            "exception, dead) by backend, direction and state.",
             "# TYPE integration_messages gauge",
         ]
+        # The backlog only: done messages are most of the store, and retention deletes them.
         cr.execute(
             """SELECT b.code, m.direction, m.state, count(*) FROM integration_message m
                  JOIN integration_backend b ON b.id = m.backend_id
-                GROUP BY b.code, m.direction, m.state ORDER BY 1, 2, 3"""
+                WHERE m.state IN %s
+                GROUP BY b.code, m.direction, m.state ORDER BY 1, 2, 3""",
+            (BACKLOG_STATES,),
         )
         lines += [
             f'integration_messages{{backend="{_label(code)}",direction="{direction}",'

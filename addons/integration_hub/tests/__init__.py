@@ -12,6 +12,7 @@ from . import (
     test_overview,
     test_processing,
     test_pure,
+    test_retention,
     test_security,
     test_webhook,
 )

@@ -272,31 +272,6 @@ class TestProcessing(IntegrationHubCase, TransactionCase):
         )
         self.assertEqual(changes[1][0], replayer.partner_id)
 
-    def test_payloads_past_retention_are_purged_but_messages_kept(self):
-        self.backend.payload_retention_days = 30
-        old_done, recent_done, old_dead = (
-            self._create_message(contact_event(f"P-{n}", "Patient data")) for n in range(3)
-        )
-        for message in (old_done, recent_done):
-            self._perform_job(message)
-        old_dead.write({"state": "dead"})
-        self.env.flush_all()
-        self.env.cr.execute(
-            "UPDATE integration_message SET write_date = now() - interval '31 days' WHERE id IN %s",
-            (tuple((old_done | old_dead).ids),),
-        )
-        self.env.invalidate_all()
-        self.assertEqual(self.env["integration.message"]._cron_purge_payloads(), 1)
-        self.assertFalse(old_done.payload)
-        self.assertFalse(old_done.headers)
-        self.assertTrue(old_done.payload_purged_date)
-        self.assertTrue(old_done.payload_sha256, "deduplication still holds")
-        self.assertEqual(old_done.state, "done")
-        self.assertIn("Patient data", recent_done.payload)
-        self.assertIn("Patient data", old_dead.payload, "a dead message waits for a person")
-        with self.assertRaisesRegex(UserError, "purged after their retention"):
-            old_done.action_replay()
-
     def test_replay_refuses_pending_messages(self):
         message = self._create_message()
         with self.assertRaisesRegex(UserError, "Only dead, exception, done or ignored"):

@@ -25,7 +25,10 @@ class IntegrationCharge(models.Model):
         "integration.backend", required=True, readonly=True, ondelete="restrict", index=True
     )
     company_id = fields.Many2one(related="backend_id.company_id", store=True, index=True)
-    message_id = fields.Many2one("integration.message", readonly=True, ondelete="set null")
+    # Indexed: retention deletes messages, and PostgreSQL then clears this link.
+    message_id = fields.Many2one(
+        "integration.message", readonly=True, ondelete="set null", index="btree_not_null"
+    )
     encounter_ref = fields.Char(string="Encounter", readonly=True, index=True)
     appointment_id = fields.Many2one("integration.appointment", readonly=True, index=True)
     patient_id = fields.Many2one("res.partner", required=True, readonly=True, index=True)

@@ -16,7 +16,10 @@ class IntegrationSupplyConsumption(models.Model):
     _order = "consumed_at desc, id desc"
 
     name = fields.Char(string="External id", required=True, readonly=True)
-    message_id = fields.Many2one("integration.message", readonly=True, ondelete="set null")
+    # Indexed: retention deletes messages, and PostgreSQL then clears this link.
+    message_id = fields.Many2one(
+        "integration.message", readonly=True, ondelete="set null", index="btree_not_null"
+    )
     backend_id = fields.Many2one(
         "integration.backend", required=True, readonly=True, ondelete="restrict", index=True
     )
