@@ -24,5 +24,6 @@
         "views/integration_workforce_gap_views.xml",
         "views/integration_hub_workforce_menus.xml",
     ],
+    "post_init_hook": "post_init_hook",
     "installable": True,
 }

@@ -1,6 +1,6 @@
 """Extends res.company: its Cost Centers analytic plan."""
 
-from odoo import fields, models
+from odoo import api, fields, models
 
 
 class ResCompany(models.Model):
@@ -11,11 +11,21 @@ class ResCompany(models.Model):
         string="Cost Centers plan",
         readonly=True,
         help="The analytic plan that holds the cost centres the HR system sends for this "
-        "company; created on first use.",
+        "company; created with the company (or at install).",
     )
 
+    @api.model_create_multi
+    def create(self, vals_list):
+        companies = super().create(vals_list)
+        companies._integration_cost_center_plans()
+        return companies
+
+    def _integration_cost_center_plans(self):
+        for company in self:
+            company._integration_cost_center_plan()
+
     def _integration_cost_center_plan(self):
-        """The company's Cost Centers plan, created on first use."""
+        """The company's Cost Centers plan (made with the company; here as a fallback)."""
         self.ensure_one()
         if not self.integration_cost_center_plan_id:
             plan = (
