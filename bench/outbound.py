@@ -8,7 +8,6 @@ import sys
 import tempfile
 import threading
 import time
-import uuid
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -79,32 +78,11 @@ def plain_loop(url, count):
 
 
 def subscribe(server, url, tag):
-    backend_id = server.rpc(
-        "integration.backend",
-        "create",
-        {
-            "name": "Bench receiver",
-            "code": f"bench-{uuid.uuid4().hex[:6]}",
-            "state": "active",
-            "outbound_url": url,
-            "outbound_allow_private": True,
-            "outbound_secret": SECRET,
-        },
-    )
-    event_type = server.rpc(
-        "integration.event.type",
-        "search",
-        [["code", "=", "contact.upserted"], ["direction", "=", "out"]],
-    )
-    server.rpc(
-        "integration.subscription",
-        "create",
-        {
-            "backend_id": backend_id,
-            "event_type_id": event_type[0],
-            "trigger": "on_create",
-            "filter_domain": f"[('ref', '=', '{tag}')]",
-        },
+    server.subscribe_contacts(
+        "Bench receiver",
+        url,
+        SECRET,
+        {"trigger": "on_create", "filter_domain": f"[('ref', '=', '{tag}')]"},
     )
 
 

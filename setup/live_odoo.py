@@ -135,3 +135,34 @@ class OdooServer:
         if "error" in answer:
             raise RuntimeError(str(answer["error"])[:2000])
         return answer["result"]
+
+    def subscribe_contacts(self, name, url, secret, subscription, **backend_values):
+        """A backend receiving contact.upserted at ``url`` signed with ``secret``.
+
+        ``subscription`` holds the subscription's own values (trigger, filter_domain…);
+        ``backend_values`` adds to or overrides the backend's. Returns the backend id.
+        """
+        backend_id = self.rpc(
+            "integration.backend",
+            "create",
+            {
+                "name": name,
+                "code": f"live-{uuid.uuid4().hex[:8]}",
+                "state": "active",
+                "outbound_url": url,
+                "outbound_allow_private": True,
+                "outbound_secret": secret,
+                **backend_values,
+            },
+        )
+        (event_type,) = self.rpc(
+            "integration.event.type",
+            "search",
+            [["code", "=", "contact.upserted"], ["direction", "=", "out"]],
+        )
+        self.rpc(
+            "integration.subscription",
+            "create",
+            {"backend_id": backend_id, "event_type_id": event_type, **subscription},
+        )
+        return backend_id

@@ -61,38 +61,17 @@ def test_receiver_down_then_back_opens_the_circuit_and_delivers_everything(start
     downstream = Downstream()  # not listening yet: connections are refused
     tag = f"Outage {uuid.uuid4().hex[:8]}"
     try:
-        backend_id = server.rpc(
-            "integration.backend",
-            "create",
-            {
-                "name": "Outage receiver",
-                "code": f"outage-{uuid.uuid4().hex[:8]}",
-                "state": "active",
-                "outbound_url": downstream.url,
-                "outbound_allow_private": True,
-                "outbound_secret": SECRET,
-                "outbound_connect_timeout": 1,
-                "outbound_read_timeout": 2,
-                "outbound_backoff_schedule": "1, 2",
-                "outbound_max_attempts": 20,
-                "circuit_failure_threshold": 3,
-                "circuit_cooldown_seconds": 3,
-            },
-        )
-        event_type = server.rpc(
-            "integration.event.type",
-            "search",
-            [["code", "=", "contact.upserted"], ["direction", "=", "out"]],
-        )
-        server.rpc(
-            "integration.subscription",
-            "create",
-            {
-                "backend_id": backend_id,
-                "event_type_id": event_type[0],
-                "trigger": "on_create",
-                "filter_domain": f"[('name', 'like', '{tag}')]",
-            },
+        backend_id = server.subscribe_contacts(
+            "Outage receiver",
+            downstream.url,
+            SECRET,
+            {"trigger": "on_create", "filter_domain": f"[('name', 'like', '{tag}')]"},
+            outbound_connect_timeout=1,
+            outbound_read_timeout=2,
+            outbound_backoff_schedule="1, 2",
+            outbound_max_attempts=20,
+            circuit_failure_threshold=3,
+            circuit_cooldown_seconds=3,
         )
         server.rpc("res.partner", "create", [{"name": f"{tag} {n}"} for n in range(CONTACTS)])
         opened = wait_for(

@@ -3,7 +3,6 @@
 import importlib.util
 import pathlib
 import time
-import uuid
 
 from conftest import query, wait_for
 
@@ -19,35 +18,16 @@ SECRET = "whsec_" + "bGl2ZS1vdXRib3VuZC1zZWNyZXQtMjAyNg=="
 
 
 def _subscribe(server, url):
-    backend_id = server.rpc(
-        "integration.backend",
-        "create",
+    return server.subscribe_contacts(
+        "Live receiver",
+        url,
+        SECRET,
         {
-            "name": "Live receiver",
-            "code": f"out-{uuid.uuid4().hex[:8]}",
-            "state": "active",
-            "outbound_url": url,
-            "outbound_allow_private": True,
-            "outbound_secret": SECRET,
-        },
-    )
-    event_type = server.rpc(
-        "integration.event.type",
-        "search",
-        [["code", "=", "contact.upserted"], ["direction", "=", "out"]],
-    )
-    server.rpc(
-        "integration.subscription",
-        "create",
-        {
-            "backend_id": backend_id,
-            "event_type_id": event_type[0],
             "trigger": "on_create_or_write",
             "filter_domain": "[('name', 'like', 'Outbound live')]",
             "field_names": "name,city",
         },
     )
-    return backend_id
 
 
 def test_change_is_delivered_by_the_job_runner_without_making_the_user_wait(start_server, db):

@@ -4,7 +4,6 @@ and the request counters are shared by every worker and committed at once."""
 
 import concurrent.futures
 import time
-import uuid
 
 import requests
 from conftest import DEMO_SECRET, query, traffic, wait_for
@@ -16,39 +15,20 @@ COOLDOWN = 4
 
 
 def _failing_backend(server, url):
-    backend_id = server.rpc(
-        "integration.backend",
-        "create",
+    return server.subscribe_contacts(
+        "Live circuit",
+        url,
+        SECRET,
         {
-            "name": "Live circuit",
-            "code": f"circuit-{uuid.uuid4().hex[:8]}",
-            "state": "active",
-            "outbound_url": url,
-            "outbound_allow_private": True,
-            "outbound_secret": SECRET,
-            "outbound_max_attempts": 20,
-            "outbound_backoff_schedule": "1",
-            "circuit_failure_threshold": THRESHOLD,
-            "circuit_cooldown_seconds": COOLDOWN,
-        },
-    )
-    event_type = server.rpc(
-        "integration.event.type",
-        "search",
-        [["code", "=", "contact.upserted"], ["direction", "=", "out"]],
-    )
-    server.rpc(
-        "integration.subscription",
-        "create",
-        {
-            "backend_id": backend_id,
-            "event_type_id": event_type[0],
             "trigger": "on_create",
             "filter_domain": "[('name', 'like', 'Circuit live')]",
             "field_names": "name",
         },
+        outbound_max_attempts=20,
+        outbound_backoff_schedule="1",
+        circuit_failure_threshold=THRESHOLD,
+        circuit_cooldown_seconds=COOLDOWN,
     )
-    return backend_id
 
 
 def _circuit(db, backend_id):
