@@ -87,10 +87,30 @@ class IntegrationHandlerSupply(models.AbstractModel):
     # Records ----------------------------------------------------------------
 
     def _purchase_order(self, message, reference, supplier_id=None):
-        """The purchase order the supplier refers to by its Odoo reference."""
-        order = self.env["purchase.order"].search(
-            [("name", "=", reference), ("company_id", "=", message.company_id.id)], limit=1
-        )
+        """The purchase order the supplier refers to by ``reference``.
+
+        The order bound to that reference at this backend, else the one order of the
+        company with that number, then bound to it: an order Odoo numbers the same way
+        later (names are not unique in Odoo) is never mistaken for it. Two orders with
+        that number and no binding is a conflict for a buyer, never a guess.
+        """
+        order = bound = self._bound(message, "purchase.order", reference)
+        if not order:
+            order = self.env["purchase.order"].search(
+                [("name", "=", reference), ("company_id", "=", message.company_id.id)]
+            )
+            if len(order) > 1:
+                raise IntegrationBusinessError(
+                    self.env._(
+                        "%(count)s purchase orders of %(company)s are numbered "
+                        "'%(reference)s': rename the one the supplier does not mean, then "
+                        "retry.",
+                        count=len(order),
+                        reference=reference,
+                        company=message.company_id.name,
+                    ),
+                    kind="conflict",
+                )
         if not order:
             raise IntegrationBusinessError(
                 self.env._(
@@ -114,6 +134,8 @@ class IntegrationHandlerSupply(models.AbstractModel):
                     ),
                     kind="conflict",
                 )
+        if not bound:
+            self._bind(message, order, reference)
         return order
 
     def _open_follow_up(self, message, kind, explanation):

@@ -54,6 +54,51 @@ class TestReceipt(SupplyCase, TransactionCase):
         self.assertIn("400.0 Units announced, 390.0 received", exception.explanation)
         self.assertIn(backorder.name, exception.explanation)
 
+    def test_order_numbered_like_the_suppliers_later_does_not_take_its_events(self):
+        """The demo's failure: the acknowledgement found the confirmed order, then Odoo
+        gave a new draft the same number; the ASN must still find the confirmed one."""
+        ack = self._process(
+            sample("supplier.acknowledged", purchase_order_ref=self.order.name, status="accepted")
+        )
+        self.assertEqual(self._assert_done(ack), self.order)
+        self.assertEqual(
+            self.env["integration.binding"]._to_internal(
+                self.supply_backend, "purchase.order", self.order.name
+            ),
+            self.order,
+        )
+        homonym = self.env["purchase.order"].create(
+            {"partner_id": self.vendor.id, "name": self.order.name}
+        )
+        self.assertEqual(homonym.state, "draft")
+        self.assertEqual(self._assert_done(self._asn()), self.receipt)
+        self.assertEqual(self._assert_done(self._process(sample("goods.received"))), self.receipt)
+        self.assertEqual(self.receipt.state, "done")
+        self.assertFalse(homonym.picking_ids)
+
+    def test_two_orders_with_the_suppliers_number_and_no_binding_is_a_conflict(self):
+        homonym = self.env["purchase.order"].create(
+            {"partner_id": self.vendor.id, "name": self.order.name}
+        )
+        message = self._asn()
+        self.assertEqual(message.state, "exception")
+        exception = message.exception_ids
+        self.assertEqual(exception.kind, "conflict")
+        self.assertIn(
+            f"2 purchase orders of {self.company.name} are numbered", exception.explanation
+        )
+        self.assertFalse(self.receipt.move_line_ids.filtered("integration_asn_qty"))
+        self.assertFalse(
+            self.env["integration.binding"]._to_internal(
+                self.supply_backend, "purchase.order", self.order.name
+            )
+        )
+        # The buyer renames the draft and retries: the confirmed order gets the ASN.
+        homonym.name = f"{self.order.name}-DRAFT"
+        message.action_replay()
+        self._perform_job(message)
+        self.assertEqual(self._assert_done(message), self.receipt)
+
     def test_asn_and_goods_replayed_make_no_second_line_or_receipt(self):
         asn = self._asn()
         asn.action_replay()
