@@ -1,3 +1,4 @@
+from odoo import SUPERUSER_ID
 from odoo.tests import TransactionCase, tagged
 
 from odoo.addons.integration_hub.tests.common import trap_jobs
@@ -160,3 +161,28 @@ class TestReplenishment(SupplyCase, TransactionCase):
         self.assertEqual(decision.decision, "no_vendor")
         self.assertIn("no other location holds a surplus", decision.reason)
         self.assertFalse(self.env["purchase.order"].search([("partner_id", "=", self.vendor.id)]))
+
+    def test_minimum_rule_survives_the_replenishment_report_and_still_replenishes(self):
+        # Made by the superuser, as data files and scripts make it (the demo's OR-2 rule):
+        # Odoo takes such manual rules for its report's throwaway ones.
+        self.assertEqual(self.orderpoint.create_uid.id, SUPERUSER_ID)
+        other = self.env["product.product"].create({"name": "Gauze", "is_storable": True})
+        throwaway = self.env["stock.warehouse.orderpoint"].create(
+            {"product_id": other.id, "location_id": self.stock_location.id, "trigger": "manual"}
+        )
+        self._put_in_stock(self.gloves, self.care_location, 52, "L2026-10")
+        self._put_in_stock(self.gloves, self.stock_location, 500, "L2026-10")
+        # What the menu Inventory > Operations > Replenishment runs.
+        self.env.ref("stock.action_replenishment").run()
+        self.assertFalse(throwaway.exists(), "Odoo's own clean-up still runs")
+        self.assertTrue(self.orderpoint.exists())
+        # Ordering once from the report, with nothing to order, keeps it too.
+        self.orderpoint.action_replenish()
+        self.assertTrue(self.orderpoint.exists())
+        message, jobs = self._consume("4")
+        self.assertEqual(len(jobs), 1)
+        decision = self.env["integration.supply.replenishment"].search([])
+        self.assertEqual(
+            (decision.decision, decision.orderpoint_id, decision.consumption_id),
+            ("transfer", self.orderpoint, self._assert_done(message)),
+        )
