@@ -69,6 +69,7 @@ class TestDemoSupply(IntegrationHubCase, HttpCase):
 
         request_order = results["purchase.requested"][0]
         self.assertEqual((request_order.state, request_order.origin), ("draft", "PR-2201"))
+        self.assertNotEqual(request_order.name, order.name)
 
         self.assertEqual(results["supplier.acknowledged"][0], order)
         ack_message = results["supplier.acknowledged"][1]
@@ -83,3 +84,21 @@ class TestDemoSupply(IntegrationHubCase, HttpCase):
         self.assertEqual(goods_message.exception_ids.kind, "quantity_mismatch")
         sample = json.loads((SAMPLES / "goods.received.json").read_text())
         self.assertEqual(sample["data"]["lines"][0]["quantity"], "390")
+
+    def test_supplier_events_find_the_demo_order_beside_an_order_numbered_alike(self):
+        order = self.env.ref("integration_hub_demo.purchase_order_p00012_demo")
+        # Odoo's sequence goes on after the demo's order...
+        number = self.env["ir.sequence"].next_by_code("purchase.order")
+        self.assertGreater(int(number.removeprefix("P")), 12, number)
+        # ...and an order numbered alike anyway (renamed by hand, imported) changes nothing.
+        homonym = self.env["purchase.order"].create(
+            {"name": "P00012", "partner_id": order.partner_id.id}
+        )
+        receipt = order.picking_ids
+        self.assertEqual(self._send("supplier.acknowledged")[0], order)
+        self.assertEqual(self._send("asn.received")[0], receipt)
+        self.assertEqual(self._send("goods.received")[0], receipt)
+        self.assertEqual(receipt.state, "done")
+        self.assertEqual(order.order_line.qty_received, 390.0)
+        self.assertFalse(homonym.integration_ack_state)
+        self.assertFalse(homonym.picking_ids)
