@@ -13,6 +13,24 @@ from test_hl7_live import listening
 TRAFFIC = os.path.join(os.path.dirname(__file__), os.pardir, "setup", "traffic.py")
 
 
+def test_rename_changes_whole_ids_and_the_ids_they_start_never_words():
+    renames = {"PR-2201": "PR-2201-X1", "SURG": "SURG-X1", "P00012": "P00037"}
+    text = (
+        '{"id": "PR-2201", "line_id": "PR-2201-1", "department_code": "SURG", '
+        '"parent": "DEP-SURG", "name": "Surgery", "ref": "P00012", "other": "P000123", '
+        '"x": "XPR-2201"}'
+    )
+    assert traffic.rename(text, renames) == (
+        '{"id": "PR-2201-X1", "line_id": "PR-2201-X1-1", "department_code": "SURG-X1", '
+        '"parent": "DEP-SURG-X1", "name": "Surgery", "ref": "P00037", "other": "P000123", '
+        '"x": "XPR-2201"}'
+    )
+    hl7 = "PID|1||PAT-000123^^^CLINIC^MR\rFT1|1|CHG-9001||"
+    assert traffic.rename(hl7, {"PAT-000123": "PAT-000123-X1", "CHG-9001": "CHG-9001-X1"}) == (
+        "PID|1||PAT-000123-X1^^^CLINIC^MR\rFT1|1|CHG-9001-X1||"
+    )
+
+
 def _traffic_all(server, mllp_port):
     """One run of traffic.py --all; its output (it must exit 0)."""
     run = subprocess.run(
