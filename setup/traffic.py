@@ -419,16 +419,16 @@ def main(argv=None):
     start = odoo.last_message_id() if odoo else 0
     tag = uuid.uuid4().hex[:5].upper()
 
-    def run(number):
-        lines = []
-        ok = all(run_flow(args, odoo, name, f"-{tag}{number}", lines.append) for name in args.flows)
-        return ok, lines
+    def log(line):
+        print(line, flush=True)
 
-    all_sent = True
+    def run(number):
+        # Every flow, even after one failed: the summary then says what did not go through.
+        sent = [run_flow(args, odoo, name, f"-{tag}{number}", log) for name in args.flows]
+        return all(sent)
+
     with concurrent.futures.ThreadPoolExecutor(args.concurrency) as pool:
-        for ok, lines in pool.map(run, range(1, args.count + 1)):
-            all_sent = all_sent and ok
-            print("\n".join(lines), flush=True)
+        all_sent = all(list(pool.map(run, range(1, args.count + 1))))
     if not odoo:
         return 0 if all_sent else 1
     odoo.wait_for_messages(start, args.timeout)
@@ -444,5 +444,10 @@ def main(argv=None):
 if __name__ == "__main__":
     try:
         sys.exit(main())
-    except (TrafficError, requests.ConnectionError) as exc:
+    except TrafficError as exc:
         sys.exit(f"traffic.py: {exc}")
+    except (requests.ConnectionError, ConnectionError) as exc:
+        sys.exit(
+            f"traffic.py: Odoo does not answer ({exc.__class__.__name__}): is it running at "
+            "--url (bash setup/run), with its MLLP listener at --mllp?"
+        )
