@@ -102,3 +102,20 @@ class TestDemoSupply(IntegrationHubCase, HttpCase):
         self.assertEqual(order.order_line.qty_received, 390.0)
         self.assertFalse(homonym.integration_ack_state)
         self.assertFalse(homonym.picking_ids)
+
+    def test_or2_minimum_rule_survives_the_replenishment_report_and_replenishes(self):
+        rule = self.env.ref("integration_hub_demo.stock_warehouse_orderpoint_gloves_or2_demo")
+        # The admin opens Inventory > Operations > Replenishment (Odoo deleted the rule).
+        admin = self.env.ref("base.user_admin")
+        self.env.ref("stock.action_replenishment").with_user(admin).run()
+        self.assertTrue(rule.exists())
+        consumption, _message = self._send("supply.consumed")
+        job = self.env["queue.job"].search(
+            [("channel", "=", "root.integration_critical"), ("state", "=", "pending")]
+        )
+        Job.load(self.env, job.uuid).perform()
+        decision = consumption.replenishment_ids
+        self.assertEqual(
+            (decision.orderpoint_id, decision.decision, decision.picking_id.location_dest_id),
+            (rule, "transfer", rule.location_id),
+        )
