@@ -19,12 +19,15 @@ from odoo.exceptions import UserError
 class IntegrationBusinessError(UserError):
     """A person must act (unknown code, missing record, invalid data) before a retry.
 
-    ``kind`` is a value of ``integration.exception.kind``.
+    ``kind`` is a value of ``integration.exception.kind``; ``record``, when the handler
+    knows it, is the Odoo record concerned (a charge, an order, a receipt): the
+    exception links to it, so a person can open it.
     """
 
-    def __init__(self, message, kind="validation"):
+    def __init__(self, message, kind="validation", record=None):
         super().__init__(message)
         self.kind = kind
+        self.record = record
 
 
 class UnmappedCodeError(IntegrationBusinessError):
@@ -34,12 +37,13 @@ class UnmappedCodeError(IntegrationBusinessError):
     ``code`` the external code as the sender wrote it.
     """
 
-    def __init__(self, code_kind, code, message=None):
+    def __init__(self, code_kind, code, message=None, record=None):
         super().__init__(
             message
             or f"The {code_kind} code '{code}' is not mapped to an Odoo record: map it, "
             "then retry.",
             kind="unmapped_code",
+            record=record,
         )
         self.code_kind = code_kind
         self.code = code
@@ -53,12 +57,13 @@ class WaitingForRecordError(IntegrationBusinessError):
     ``"waiting"``), which a binding for that record, when it comes, retries by itself.
     """
 
-    def __init__(self, res_model, external_id, message=None, kind="waiting"):
+    def __init__(self, res_model, external_id, message=None, kind="waiting", record=None):
         super().__init__(
             message
             or f"Waiting for {res_model} '{external_id}': it has not arrived from the "
             "sending system yet.",
             kind=kind,
+            record=record,
         )
         self.res_model = res_model
         self.external_id = str(external_id)
@@ -77,3 +82,15 @@ class IntakeError(Exception):
         self.code = code
         self.message = message
         self.headers = headers or {}
+
+
+def error_text(error):
+    """What a person reads of ``error``: its own message, never a Python class name
+    (``RetryableJobError('…')``); the traceback, for those allowed to read it, is kept
+    beside it."""
+    if isinstance(error, UserError):
+        return str(error.args[0]) if error.args else str(error)
+    if isinstance(error, KeyError) and error.args:
+        return f"A required field is missing: {error.args[0]}."
+    text = str(error).strip()
+    return text or "An unexpected error occurred; the attempt keeps its details."

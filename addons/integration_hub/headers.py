@@ -5,6 +5,8 @@ travel under any name (``X-Api-Secret``, ``X-Custom-Auth``, ``Authorization``…
 stored headers are an allow-list, never a deny-list of names that look secret.
 """
 
+import json
+
 REDACTED = "[redacted]"
 
 # Harmless headers, stored with their value (lower case).
@@ -42,6 +44,18 @@ def allowed(headers):
         for name, value in headers.items()
         if name.lower() in STORABLE
     }
+
+
+def as_text(stored):
+    """Stored headers (a JSON object) as HTTP writes them, one ``Name: value`` a line;
+    text that is not such an object is returned as it is."""
+    try:
+        headers = json.loads(stored)
+    except (TypeError, ValueError):
+        return stored
+    if not isinstance(headers, dict):
+        return stored
+    return "\n".join(f"{name}: {value}" for name, value in headers.items())
 
 
 def control_character(value):

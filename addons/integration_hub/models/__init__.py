@@ -11,12 +11,14 @@ from . import integration_message
 from . import integration_message_outbound
 from . import integration_subscription
 from . import integration_message_attempt
+from . import integration_message_bulk_run
 from . import integration_binding
 from . import integration_code_kind
 from . import integration_code_map
 from . import integration_feed
 from . import integration_import
 from . import integration_exception
+from . import integration_exception_rule
 from . import integration_handler
 from . import integration_handler_contact
 from . import base

@@ -115,6 +115,19 @@ class IntegrationBackend(models.Model):
         required=True,
     )
     endpoint_ids = fields.One2many("integration.endpoint", "backend_id")
+    exception_rule_ids = fields.One2many(
+        "integration.exception.rule",
+        "backend_id",
+        string="Exception routing",
+        help="Who this backend's new exceptions are assigned to, by kind; the owner when "
+        "no rule applies.",
+    )
+    business_domain_codes = fields.Char(
+        compute="_compute_business_domain_codes",
+        help="The business domains this backend exchanges events of (its endpoints' and "
+        "subscriptions' event types, and those it is the system of record for), "
+        "comma-separated: a flow's settings show for its backends only.",
+    )
     message_count = fields.Integer(compute="_compute_message_count")
     open_exception_count = fields.Integer(compute="_compute_message_count")
 
@@ -161,6 +174,25 @@ class IntegrationBackend(models.Model):
         if direction == "out":
             return self.outbound_max_attempts, self.outbound_backoff_schedule
         return self.max_attempts, self.backoff_schedule
+
+    @api.depends(
+        "record_domain_ids.code",
+        "endpoint_ids.event_type_ids.domain_id.code",
+        "subscription_ids.event_type_id.domain_id.code",
+    )
+    def _compute_business_domain_codes(self):
+        for backend in self:
+            domains = (
+                backend.record_domain_ids
+                | backend.endpoint_ids.event_type_ids.domain_id
+                | backend.with_context(active_test=False).subscription_ids.event_type_id.domain_id
+            )
+            backend.business_domain_codes = ",".join(sorted(set(domains.mapped("code"))))
+
+    def _has_business_domain(self, *codes):
+        """Whether the backend exchanges events of one of the business domains ``codes``."""
+        self.ensure_one()
+        return bool(set(codes) & set((self.business_domain_codes or "").split(",")))
 
     def _compute_message_count(self):
         counts = dict.fromkeys(self.ids, 0)

@@ -1,9 +1,17 @@
-from odoo import api, fields, models
-from odoo.exceptions import UserError
+from datetime import timedelta
 
-from ..exceptions import IntegrationBusinessError, UnmappedCodeError, WaitingForRecordError
+from odoo import api, fields, models
+from odoo.exceptions import AccessError, UserError
+
+from ..exceptions import (
+    IntegrationBusinessError,
+    UnmappedCodeError,
+    WaitingForRecordError,
+    error_text,
+)
 
 OPEN_STATES = ("open", "in_progress")
+TODO = "mail.mail_activity_data_todo"
 
 
 class IntegrationException(models.Model):
@@ -46,13 +54,20 @@ class IntegrationException(models.Model):
         readonly=True,
     )
     explanation = fields.Text(readonly=True, help="What went wrong, in plain words.")
-    user_id = fields.Many2one("res.users", string="Assigned to", tracking=True)
+    user_id = fields.Many2one(
+        "res.users",
+        string="Assigned to",
+        tracking=True,
+        help="Set when the exception opens by the routing rules (the backend's owner by "
+        "default); the assignee gets an activity due within the backend's latency tier.",
+    )
     state = fields.Selection(
         [
             ("open", "Open"),
             ("in_progress", "In progress"),
             ("resolved", "Resolved"),
             ("ignored", "Ignored"),
+            ("cancelled", "Cancelled"),
         ],
         required=True,
         default="open",
@@ -76,15 +91,66 @@ class IntegrationException(models.Model):
         help="The model of the record the message waits for; its arrival retries it.",
     )
     waiting_external_id = fields.Char(string="Waiting for", readonly=True)
+    failure_count = fields.Integer(
+        string="Failed attempts",
+        default=1,
+        readonly=True,
+        help="How many times processing the message met this problem (retries included).",
+    )
+    last_seen_date = fields.Datetime(
+        string="Last failed",
+        default=fields.Datetime.now,
+        readonly=True,
+        help="When processing the message last met this problem.",
+    )
+    res_model = fields.Char(
+        string="Record model",
+        readonly=True,
+        help="The model of the Odoo record concerned (a charge, an order, a receipt).",
+    )
+    res_id = fields.Many2oneReference(model_field="res_model", readonly=True)
+    record_name = fields.Char(
+        string="Record concerned",
+        compute="_compute_record_name",
+        help="The Odoo record the exception is about, when there is one.",
+    )
     resolution_note = fields.Text(tracking=True)
-    resolved_by_id = fields.Many2one("res.users", readonly=True)
-    resolved_date = fields.Datetime(readonly=True)
+    retry_user_id = fields.Many2one(
+        "res.users",
+        string="Last retried by",
+        readonly=True,
+        help="Who asked for the last retry; they resolve the exception if it succeeds.",
+    )
+    resolved_by_id = fields.Many2one("res.users", string="Closed by", readonly=True)
+    resolved_date = fields.Datetime(string="Closed on", readonly=True)
 
     @api.depends("kind", "message_id.name")
     def _compute_name(self):
         kinds = dict(self._fields["kind"]._description_selection(self.env))
         for exception in self:
             exception.name = f"{kinds.get(exception.kind)}: {exception.message_id.name}"
+
+    @api.depends("res_model", "res_id")
+    @api.depends_context("uid")
+    def _compute_record_name(self):
+        for exception in self:
+            record = exception._record()
+            name = False
+            if record:
+                # The record's own name for those who may read it, its kind otherwise.
+                try:
+                    record.sudo(False).check_access("read")
+                    name = record.display_name
+                except AccessError:
+                    name = record._description
+            exception.record_name = name
+
+    def _record(self):
+        """The Odoo record concerned, if it (still) exists."""
+        self.ensure_one()
+        if not self.res_model or not self.res_id or self.res_model not in self.env:
+            return None
+        return self.env[self.res_model].sudo().browse(self.res_id).exists() or None
 
     @api.depends("kind", "code_kind_id", "external_code", "state")
     @api.depends_context("uid")
@@ -116,34 +182,140 @@ class IntegrationException(models.Model):
         return values
 
     @api.model
+    def _record_values(self, message, error):
+        """The link to the record ``error`` is about (or the one the message produced
+        before), when it exists after the failed attempt was rolled back."""
+        record = getattr(error, "record", None)
+        if record is not None and record._name and len(record) == 1 and record.exists():
+            return {"res_model": record._name, "res_id": record.id}
+        if message.result_model and message.result_res_id:
+            return {"res_model": message.result_model, "res_id": message.result_res_id}
+        return {}
+
+    @api.model
     def _open_for(self, message, error):
-        """Open (or reopen) the message's exception for ``error``."""
+        """Open the message's exception for ``error``, or update the one still open.
+
+        A retry that fails again keeps the same exception, with its assignee: it counts
+        the attempt and says what failed this time. Only the message's success resolves
+        it, only its cancellation cancels it.
+        """
         kind = error.kind if isinstance(error, IntegrationBusinessError) else "validation"
-        explanation = str(error.args[0])
-        values = self._error_values(error)
-        current = message.exception_ids.filtered(lambda e: e.state in OPEN_STATES)[:1]
-        if current and current.kind == kind and current.explanation == explanation:
-            current.write(dict(values, state="open"))
-            current.message_post(
-                body=self.env._("The retry failed again: %(error)s", error=explanation)
-            )
-            return current
-        current.write(
-            {"state": "resolved", "resolution_note": self.env._("Superseded by a new exception.")}
+        explanation = error_text(error)
+        values = dict(
+            self._error_values(error),
+            **self._record_values(message, error),
+            kind=kind,
+            explanation=explanation,
+            last_seen_date=fields.Datetime.now(),
         )
-        return self.create(dict(values, message_id=message.id, kind=kind, explanation=explanation))
+        current = message.exception_ids._awaiting_success()[:1]
+        if not current:
+            return self.create(dict(values, message_id=message.id))
+        same_cause = current.kind == kind and current.explanation == explanation
+        current.write(
+            dict(
+                values,
+                failure_count=current.failure_count + 1,
+                state="in_progress" if current.user_id else "open",
+            )
+        )
+        current._post_note(
+            self.env._("The retry failed again: %(error)s", error=explanation)
+            if same_cause
+            else self.env._("The retry failed for another reason: %(error)s", error=explanation)
+        )
+        return current
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        rules = self.env["integration.exception.rule"]
+        messages = self.env["integration.message"]
+        for values in vals_list:
+            if "user_id" not in values and values.get("message_id"):
+                backend = messages.browse(values["message_id"]).backend_id
+                values["user_id"] = rules._assignee(backend, values.get("kind") or "other").id
+        exceptions = super().create(vals_list)
+        exceptions.filtered("user_id")._schedule_activity()
+        return exceptions
+
+    def write(self, vals):
+        result = super().write(vals)
+        if vals.get("user_id"):
+            self.filtered(lambda e: e.state in OPEN_STATES)._schedule_activity()
+        return result
+
+    def _schedule_activity(self):
+        """A to-do for the assignee, due within the backend's latency tier; moved to
+        a new assignee rather than doubled."""
+        now = fields.Datetime.now()
+        # No e-mail from the hub's technical user (it has no address): the activity
+        # shows in the assignee's activities and on the exception.
+        quiet = self.with_context(mail_activity_quick_update=True)
+        for exception in quiet:
+            backend = exception.backend_id.sudo()
+            minutes = backend._tier_target_minutes(backend.latency_tier)
+            deadline = fields.Date.to_date(now + timedelta(minutes=minutes))
+            todos = exception.activity_ids.filtered(
+                lambda a: a.activity_type_id == self.env.ref(TODO)
+            )
+            if todos:
+                todos.sudo().write({"user_id": exception.user_id.id})
+                continue
+            exception.sudo().activity_schedule(
+                TODO,
+                date_deadline=deadline,
+                summary=self.env._("Resolve: %(name)s", name=exception.name),
+                note=exception.explanation,
+                user_id=exception.user_id.id,
+            )
+
+    def _post_note(self, body):
+        """A note in the exception's chatter, in the current user's name, whether or not
+        they have an e-mail address (a note sends none)."""
+        for exception in self:
+            exception.sudo().message_post(
+                body=body,
+                author_id=self.env.user.partner_id.id,
+                message_type="comment",
+                subtype_xmlid="mail.mt_note",
+            )
+
+    def _awaiting_success(self):
+        """The exceptions the message's success resolves and its failure updates."""
+        return self.filtered(lambda e: e.state in OPEN_STATES)
+
+    def _close(self, state, note=None):
+        """Close the exceptions (resolved, ignored or cancelled): their assignee's
+        to-do is done."""
+        for exception in self:
+            exception.write(
+                {
+                    "state": state,
+                    "resolved_by_id": (
+                        exception.retry_user_id.id
+                        if state == "resolved" and exception.retry_user_id
+                        else self.env.user.id
+                    ),
+                    "resolved_date": fields.Datetime.now(),
+                }
+            )
+            exception.activity_ids.filtered(
+                lambda a: a.activity_type_id == self.env.ref(TODO)
+            ).sudo().action_feedback(feedback=note)
+            if note:
+                exception._post_note(note)
 
     def _retry_on_arrival(self, res_model, external_id):
         """The record these exceptions wait for was bound: retry their messages."""
         pending = self.filtered(lambda e: e.state in OPEN_STATES)
-        for exception in pending:
-            exception.message_post(
-                body=self.env._(
-                    "%(model)s '%(id)s' arrived: the message is retried.",
-                    model=self.env[res_model]._description,
-                    id=external_id,
-                )
+        pending._post_note(
+            self.env._(
+                "%(model)s '%(id)s' arrived: the message is retried.",
+                model=self.env[res_model]._description,
+                id=external_id,
             )
+        )
         pending.sudo().message_id.filtered(lambda m: m.state == "exception").action_replay()
         return pending
 
@@ -178,16 +350,15 @@ class IntegrationException(models.Model):
         }
 
     def _resolve_by_success(self):
-        pending = self.filtered(lambda e: e.state in OPEN_STATES)
-        for exception in pending:
-            exception.write(
-                {
-                    "state": "resolved",
-                    "resolved_by_id": exception.resolved_by_id.id or self.env.user.id,
-                    "resolved_date": fields.Datetime.now(),
-                }
-            )
-            exception.message_post(body=self.env._("Resolved: the message was processed."))
+        self._awaiting_success()._close(
+            "resolved", self.env._("Resolved: the message was processed.")
+        )
+
+    def _cancel_with_message(self):
+        """The message was cancelled: its open exceptions will never be resolved."""
+        self.filtered(lambda e: e.state in OPEN_STATES)._close(
+            "cancelled", self.env._("Cancelled with its message.")
+        )
 
     def _check_open(self):
         closed = self.filtered(lambda e: e.state not in OPEN_STATES)
@@ -199,6 +370,21 @@ class IntegrationException(models.Model):
                 )
             )
 
+    def action_open_record(self):
+        """Open the Odoo record the exception is about."""
+        self.ensure_one()
+        record = self._record()
+        if not record:
+            raise UserError(self.env._("The record concerned no longer exists."))
+        record.sudo(False).check_access("read")
+        return {
+            "type": "ir.actions.act_window",
+            "res_model": record._name,
+            "res_id": record.id,
+            "view_mode": "form",
+            "views": [(False, "form")],
+        }
+
     def action_take(self):
         self._check_open()
         self.write({"state": "in_progress", "user_id": self.env.user.id})
@@ -206,11 +392,8 @@ class IntegrationException(models.Model):
     def action_retry(self):
         """Replay the messages; the exceptions resolve when processing succeeds."""
         self._check_open()
-        self.write({"resolved_by_id": self.env.user.id})
-        for exception in self:
-            exception.message_post(
-                body=self.env._("Retry requested by %(user)s.", user=self.env.user.name)
-            )
+        self.write({"retry_user_id": self.env.user.id})
+        self._post_note(self.env._("Retry requested by %(user)s.", user=self.env.user.name))
         # Integration users resolve exceptions without managing messages: the replay
         # runs with elevated rights, still in their name (su keeps the user).
         self.message_id.sudo().action_replay()
@@ -219,12 +402,6 @@ class IntegrationException(models.Model):
     def action_ignore(self):
         """Close the exceptions without processing their messages."""
         self._check_open()
-        self.write(
-            {
-                "state": "ignored",
-                "resolved_by_id": self.env.user.id,
-                "resolved_date": fields.Datetime.now(),
-            }
-        )
+        self._close("ignored")
         self.message_id.sudo().filtered(lambda m: m.state == "exception").action_cancel()
         return True

@@ -14,8 +14,9 @@ from odoo.service.model import PG_CONCURRENCY_ERRORS_TO_RETRY
 from odoo.addons.queue_job.exception import RetryableJobError
 from odoo.addons.queue_job.job import Job
 
+from .. import headers as headers_lib
 from .. import payload as payload_lib
-from ..exceptions import IntegrationBusinessError, WaitingForRecordError
+from ..exceptions import IntegrationBusinessError, WaitingForRecordError, error_text
 from ..retry import delay_after
 from .integration_subscription import ORIGIN_KEY
 
@@ -35,6 +36,8 @@ STATES = [
     ("cancelled", "Cancelled"),
 ]
 REPLAYABLE_STATES = ("dead", "exception", "done", "ignored")
+# Replayed by a bulk action unless a person explicitly asks to send done ones again.
+BULK_REPLAY_STATES = tuple(state for state in REPLAYABLE_STATES if state != "done")
 # Messages nobody needs to act on: deleted after the backend's retention.
 PURGEABLE_STATES = ("done", "cancelled", "ignored")
 # Messages that wait for a person: deleted only after the backend's longer retention
@@ -118,6 +121,7 @@ class IntegrationMessage(models.Model):
     )
     payload_sha256 = fields.Char(readonly=True)
     headers = fields.Text(readonly=True, help="Request headers, without credentials.")
+    headers_text = fields.Text(compute="_compute_headers_text", string="Headers")
     state = fields.Selection(
         STATES, required=True, default="received", readonly=True, index=True, tracking=True
     )
@@ -129,6 +133,8 @@ class IntegrationMessage(models.Model):
         string="Duration (ms)",
         compute="_compute_attempt_stats",
         store=True,
+        # Summed over messages, durations mean nothing: reports show their average.
+        aggregator="avg",
         help="Of the last attempt.",
     )
     done_date = fields.Datetime(readonly=True)
@@ -201,6 +207,11 @@ class IntegrationMessage(models.Model):
                 )
             except (TypeError, ValueError):
                 message.payload_pretty = message.payload
+
+    @api.depends("headers")
+    def _compute_headers_text(self):
+        for message in self:
+            message.headers_text = headers_lib.as_text(message.headers)
 
     @api.model
     def _selection_result_model(self):
@@ -417,7 +428,7 @@ class IntegrationMessage(models.Model):
         if isinstance(error, str):
             summary = error
         elif error is not None:
-            summary = str(error.args[0]) if isinstance(error, UserError) else repr(error)
+            summary = error_text(error)
             values["traceback"] = "".join(traceback.format_exception(error))
         self.env["integration.message.attempt"].create(
             dict(
@@ -458,14 +469,20 @@ class IntegrationMessage(models.Model):
             ]
         )
         for message in stuck:
+            job = message.job_id
+            # In words, never queue_job's class names (JobFoundDead).
+            if job.exc_message:
+                reason = job.exc_message
+            elif job.exc_name == "JobFoundDead":
+                reason = self.env._("its worker stopped too many times while running it")
+            else:
+                reason = self.env._("no error was recorded")
             message.write(
                 {
                     "state": "dead",
                     "next_attempt_date": False,
                     "last_error": self.env._(
-                        "Its job ended %(state)s: %(error)s",
-                        state=message.job_id.state,
-                        error=message.job_id.exc_message or message.job_id.exc_name or "-",
+                        "Its job ended %(state)s: %(error)s", state=job.state, error=reason
                     ),
                 }
             )
@@ -726,6 +743,33 @@ class IntegrationMessage(models.Model):
         self.exception_ids.filtered(lambda e: e.state == "open").write({"state": "in_progress"})
         return True
 
+    @api.model
+    def _bulk_domain(self, operation, include_done=False):
+        """The messages a bulk ``operation`` (replay, cancel) applies to; the others of a
+        selection are left as they are. Done messages are replayed only on request."""
+        if operation == "cancel":
+            return [("state", "in", CANCELLABLE_STATES)]
+        states = BULK_REPLAY_STATES + (("done",) if include_done else ())
+        return [("state", "in", states), ("payload_purged_date", "=", False)]
+
+    def _bulk_apply(self, operation):
+        """Replay or cancel these messages (all applicable); returns how many could not
+        be: an ignored message whose endpoint does not accept its type is left ignored,
+        not a reason to refuse the others."""
+        if operation == "cancel":
+            self.action_cancel()
+            return 0
+        ignored = self.filtered(lambda m: m.state == "ignored")
+        (self - ignored).action_replay()
+        refused = 0
+        for message in ignored:
+            try:
+                with self.env.cr.savepoint():
+                    message.action_replay()
+            except UserError:
+                refused += 1
+        return refused
+
     def _accept_event_type(self):
         """An ignored message can be replayed once its endpoint accepts its type."""
         event_type = self.endpoint_id.event_type_ids.filtered(lambda t: t.code == self.event_type)
@@ -754,6 +798,7 @@ class IntegrationMessage(models.Model):
         )
         pending_jobs.button_cancelled()
         self.write({"state": "cancelled", "next_attempt_date": False})
+        self.exception_ids._cancel_with_message()
         return True
 
     def _related_action_message(self):

@@ -4,6 +4,7 @@ from . import (
     test_core_api,
     test_decimals,
     test_echo,
+    test_exceptions,
     test_feed,
     test_import,
     test_intake,

@@ -259,12 +259,14 @@ class TestUnmappedCodes(IntegrationHubCase, TransactionCase):
         for exception in first | second:
             self.assertEqual(exception.state, "in_progress")
             self.assertEqual(exception.message_id.state, "queued")
-            self.assertEqual(exception.resolved_by_id, self.mapper)
+            self.assertEqual(exception.retry_user_id, self.mapper)
+            self.assertFalse(exception.resolved_by_id, "not resolved before it succeeds")
             self.assertTrue(any("mapped Contact tag code" in m.body for m in exception.message_ids))
         self.assertEqual(other_code.state, "open")
         self.assertEqual(elsewhere_exception.state, "open", "code maps are per backend")
         self._perform_job(first.message_id)
         self.assertEqual(first.state, "resolved")
+        self.assertEqual(first.resolved_by_id, self.mapper, "resolved by who retried it")
 
     def test_a_user_outside_the_kind_group_cannot_map(self):
         exception = self._exception_for("VIP")
