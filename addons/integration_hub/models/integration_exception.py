@@ -235,7 +235,11 @@ class IntegrationException(models.Model):
             if "user_id" not in values and values.get("message_id"):
                 backend = messages.browse(values["message_id"]).backend_id
                 values["user_id"] = rules._assignee(backend, values.get("kind") or "other").id
-        exceptions = super().create(vals_list)
+        # The assignee is told by the activity, not by an e-mail from the hub's
+        # technical user (which has no address).
+        exceptions = super(
+            IntegrationException, self.with_context(mail_auto_subscribe_no_notify=True)
+        ).create(vals_list)
         exceptions.filtered("user_id")._schedule_activity()
         return exceptions
 
