@@ -37,6 +37,11 @@ class IntegrationBackend(models.Model):
     )
     company_currency_id = fields.Many2one(related="company_id.currency_id")
     charge_count = fields.Integer(compute="_compute_charge_count")
+    is_billing_backend = fields.Boolean(
+        compute="_compute_is_billing_backend",
+        help="Exchanges billing or scheduling events, or is a billing system: its "
+        "Billing settings show.",
+    )
 
     _sql_constraints = [
         (
@@ -45,6 +50,16 @@ class IntegrationBackend(models.Model):
             "The delay before a missing charge is reported cannot be negative.",
         ),
     ]
+
+    @api.depends("system_type", "business_domain_codes")
+    def _compute_is_billing_backend(self):
+        for backend in self:
+            backend.is_billing_backend = backend.system_type in (
+                "billing",
+                "scheduling",
+                "ehr",
+                "payment",
+            ) or backend._has_business_domain("billing", "scheduling")
 
     def _compute_charge_count(self):
         counts = dict.fromkeys(self.ids, 0)

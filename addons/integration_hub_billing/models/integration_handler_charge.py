@@ -115,5 +115,6 @@ class IntegrationHandlerCharge(models.AbstractModel):
                     new=total,
                 ),
                 kind="amount_mismatch",
+                record=charge,
             )
         return charge

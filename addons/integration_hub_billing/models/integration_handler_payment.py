@@ -76,6 +76,7 @@ class IntegrationHandlerPayment(models.AbstractModel):
                         side=side,
                     ),
                     kind="amount_mismatch",
+                    record=charge,
                 )
             invoices = charge.invoice_line_ids.filtered(
                 lambda line: (

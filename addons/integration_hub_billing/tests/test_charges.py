@@ -85,6 +85,12 @@ class TestCharges(BillingCase, AccountTestInvoicingCommon):
         )
         self.assertEqual(message.exception_ids.kind, "amount_mismatch")
         self.assertIn("already captured", message.exception_ids.explanation)
+        # The exception links the charge concerned, for finance to open it.
+        charge = self._bound("integration.charge", "CHG-1")
+        exception = message.exception_ids
+        self.assertEqual((exception.res_model, exception.res_id), (charge._name, charge.id))
+        self.assertEqual(exception.record_name, charge.display_name)
+        self.assertEqual(exception.action_open_record()["res_id"], charge.id)
 
     def test_charges_group_per_partner_and_encounter_on_draft_invoices(self):
         self.backend.invoice_auto_post = False
@@ -220,3 +226,31 @@ class TestCharges(BillingCase, AccountTestInvoicingCommon):
         self.assertEqual(message.state, "exception")
         self.assertEqual(message.exception_ids.kind, "unknown_payer")
         self.assertIn("PAY-404", message.exception_ids.explanation)
+        # Waiting for a record and then a person, never a technical failure.
+        self.assertEqual(
+            message.attempt_ids.sorted("number").mapped("outcome"),
+            ["waiting", "waiting", "exception"],
+        )
+
+    def test_unknown_patient_is_an_unknown_record_not_a_technical_failure(self):
+        message = self._send(charge_event(charge_id="CHG-NOPAT", patient_id="PAT-404"))
+        for _attempt in range(3):
+            self._perform_job(message)
+        self.assertEqual(message.state, "exception")
+        self.assertEqual(message.exception_ids.kind, "unknown_record")
+        self.assertNotIn("failed", message.attempt_ids.mapped("outcome"))
+        self.assertTrue(message.last_error.startswith("Unknown patient 'PAT-404'"))
+        self.assertNotIn("Error(", message.last_error)
+
+    def test_billing_settings_show_for_billing_backends_only(self):
+        self.assertTrue(self.backend.is_billing_backend)
+        supplier = self._create_backend(name="Supplier", system_type="supplier")
+        self.assertFalse(supplier.is_billing_backend)
+        # A backend of another type that exchanges billing events shows them too.
+        self._create_endpoint(
+            supplier, secret=None, event_type_ids=[(6, 0, self.billing_types.ids)]
+        )
+        supplier.invalidate_recordset(["business_domain_codes", "is_billing_backend"])
+        self.assertTrue(supplier.is_billing_backend)
+        arch = self.env["integration.backend"].get_views([(False, "form")])["views"]["form"]["arch"]
+        self.assertIn('name="billing" invisible="not is_billing_backend"', arch)

@@ -49,7 +49,8 @@ class TestFinanceTour(BillingCase, HttpCase):
         self.env.invalidate_all()
         exception = message.exception_ids
         self.assertEqual(exception.state, "in_progress")
-        self.assertEqual(exception.resolved_by_id, self.finance_user)
+        self.assertEqual(exception.retry_user_id, self.finance_user)
+        self.assertFalse(exception.resolved_by_id, "not resolved before it succeeds")
         self.assertEqual(message.state, "queued")
         mapping = self.env["integration.code.map"].search(
             [("backend_id", "=", self.backend.id), ("external_code", "=", "TOUR-1")]
@@ -61,6 +62,7 @@ class TestFinanceTour(BillingCase, HttpCase):
         invoice = self._invoices_of(self._result(message), "payer")
         self.assertEqual((invoice.state, invoice.amount_total), ("posted", 120.0))
         self.assertEqual(exception.state, "resolved")
+        self.assertEqual(exception.resolved_by_id, self.finance_user)
 
         self.start_tour("/odoo", "integration_hub_billing_see_invoice", login="finance_tour")
 

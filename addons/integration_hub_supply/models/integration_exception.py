@@ -21,7 +21,7 @@ class IntegrationException(models.Model):
     )
 
     @api.model
-    def _open_follow_up(self, message, kind, explanation):
+    def _open_follow_up(self, message, kind, explanation, record=None):
         """Open an exception for a person on a processed message, once per cause: a
         replay of the message finds the one already opened, even if closed since."""
         existing = self.search(
@@ -39,11 +39,12 @@ class IntegrationException(models.Model):
                 "kind": kind,
                 "explanation": explanation,
                 "follow_up": True,
+                "res_model": record._name if record else False,
+                "res_id": record.id if record else False,
             }
         )
 
-    def _resolve_by_success(self):
+    def _awaiting_success(self):
         # A buyer's decision (rejected line, short delivery) is not resolved by the
-        # message succeeding: it is what the success reported.
-        awaiting_success = self.filtered(lambda e: not e.follow_up)
-        return super(IntegrationException, awaiting_success)._resolve_by_success()
+        # message succeeding, nor updated by its failure: it is what a success reported.
+        return super()._awaiting_success().filtered(lambda e: not e.follow_up)

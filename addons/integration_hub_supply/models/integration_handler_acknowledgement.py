@@ -19,6 +19,7 @@ class IntegrationHandlerAcknowledgement(models.AbstractModel):
             raise IntegrationBusinessError(
                 self.env._("Purchase order %(order)s is cancelled.", order=order.name),
                 kind="conflict",
+                record=order,
             )
         status = data["status"]
         answers = self._answers(message, order, data)
@@ -38,6 +39,7 @@ class IntegrationHandlerAcknowledgement(models.AbstractModel):
                         product=line.product_id.display_name,
                         ack=data["id"],
                     ),
+                    record=order,
                 )
             elif answer["integration_ack_state"] == "changed":
                 self._open_follow_up(
@@ -57,6 +59,7 @@ class IntegrationHandlerAcknowledgement(models.AbstractModel):
                         planned=line.date_planned.date() if line.date_planned else "-",
                         ack=data["id"],
                     ),
+                    record=order,
                 )
         order.write({"integration_ack_ref": data["id"], "integration_ack_state": status})
         return order
@@ -91,6 +94,7 @@ class IntegrationHandlerAcknowledgement(models.AbstractModel):
                         order=order.name,
                     ),
                     kind="conflict",
+                    record=order,
                 )
             line = lines[:1]
             quantity = (

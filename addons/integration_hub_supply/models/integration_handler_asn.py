@@ -58,6 +58,7 @@ class IntegrationHandlerAsn(models.AbstractModel):
                     order=order.name,
                 ),
                 kind="conflict",
+                record=order,
             )
         receipt = order.picking_ids.filtered(
             lambda p: p.picking_type_code == "incoming" and p.state not in ("done", "cancel")
@@ -69,6 +70,7 @@ class IntegrationHandlerAsn(models.AbstractModel):
                     order=order.name,
                 ),
                 kind="conflict",
+                record=order,
             )
         return receipt
 
@@ -86,6 +88,7 @@ class IntegrationHandlerAsn(models.AbstractModel):
                     picking=picking.name,
                 ),
                 kind="conflict",
+                record=picking,
             )
         quantity = float(
             self._decimal(line_data["quantity"], f"lines/{index}/quantity", allow_zero=False)

@@ -44,6 +44,7 @@ class IntegrationHandlerGoodsReceipt(models.AbstractModel):
                     receipt=data["id"],
                 ),
                 kind="conflict",
+                record=picking,
             )
         location = (
             self._location(message, data["location_code"]) if data.get("location_code") else None
@@ -106,6 +107,7 @@ class IntegrationHandlerGoodsReceipt(models.AbstractModel):
                     if backorder
                     else "",
                 ),
+                record=picking,
             )
         return picking
 

@@ -138,6 +138,9 @@ class IntegrationHandlerSupply(models.AbstractModel):
             self._bind(message, order, reference)
         return order
 
-    def _open_follow_up(self, message, kind, explanation):
-        """An exception for a buyer on a message that was processed: once per cause."""
-        return self.env["integration.exception"]._open_follow_up(message, kind, explanation)
+    def _open_follow_up(self, message, kind, explanation, record=None):
+        """An exception for a buyer on a message that was processed: once per cause,
+        linked to ``record`` (the order, the receipt) for the buyer to open."""
+        return self.env["integration.exception"]._open_follow_up(
+            message, kind, explanation, record=record
+        )

@@ -115,6 +115,8 @@ class TestPurchase(SupplyCase, TransactionCase):
         self.assertIn(
             f"{order.name}: Harbor Test Distribution rejected 500.0", exception.explanation
         )
+        self.assertEqual((exception.res_model, exception.res_id), ("purchase.order", order.id))
+        self.assertEqual(exception.record_name, order.name)
         # The buyer's exception stays open when the message is replayed, and is not doubled.
         message.action_replay()
         self._perform_job(message)

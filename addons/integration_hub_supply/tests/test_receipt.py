@@ -53,6 +53,9 @@ class TestReceipt(SupplyCase, TransactionCase):
         self.assertEqual((exception.kind, exception.state), ("quantity_mismatch", "open"))
         self.assertIn("400.0 Units announced, 390.0 received", exception.explanation)
         self.assertIn(backorder.name, exception.explanation)
+        self.assertEqual(
+            (exception.res_model, exception.res_id), ("stock.picking", self.receipt.id)
+        )
 
     def test_order_numbered_like_the_suppliers_later_does_not_take_its_events(self):
         """The demo's failure: the acknowledgement found the confirmed order, then Odoo

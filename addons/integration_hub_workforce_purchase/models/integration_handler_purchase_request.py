@@ -40,5 +40,6 @@ class IntegrationHandlerPurchaseRequest(models.AbstractModel):
                         department=department.name,
                         manager=department.manager_id.name or self.env._("(none)"),
                     ),
+                    record=request_order,
                 )
         return order
