@@ -114,6 +114,7 @@ class IntegrationException(models.Model):
         compute="_compute_record_name",
         help="The Odoo record the exception is about, when there is one.",
     )
+    record_readable = fields.Boolean(compute="_compute_record_name")
     resolution_note = fields.Text(tracking=True)
     retry_user_id = fields.Many2one(
         "res.users",
@@ -135,15 +136,16 @@ class IntegrationException(models.Model):
     def _compute_record_name(self):
         for exception in self:
             record = exception._record()
-            name = False
+            name, readable = False, False
             if record:
                 # The record's own name for those who may read it, its kind otherwise.
                 try:
                     record.sudo(False).check_access("read")
-                    name = record.display_name
+                    name, readable = record.display_name, True
                 except AccessError:
                     name = record._description
             exception.record_name = name
+            exception.record_readable = readable
 
     def _record(self):
         """The Odoo record concerned, if it (still) exists."""

@@ -145,6 +145,7 @@ class TestExceptionLifeCycle(IntegrationHubCase, TransactionCase):
         )
         self.assertEqual((exception.res_model, exception.res_id), ("res.partner", partner.id))
         self.assertEqual(exception.with_user(self.clerk).record_name, "Linked Clinic")
+        self.assertTrue(exception.with_user(self.clerk).record_readable)
         action = exception.with_user(self.clerk).action_open_record()
         self.assertEqual((action["res_model"], action["res_id"]), ("res.partner", partner.id))
         # A record the person may not read is named by its kind, never opened.
@@ -152,6 +153,7 @@ class TestExceptionLifeCycle(IntegrationHubCase, TransactionCase):
         exception.write({"res_model": secret._name, "res_id": secret.id})
         exception.invalidate_recordset(["record_name"])
         self.assertEqual(exception.with_user(self.clerk).record_name, secret._description)
+        self.assertFalse(exception.with_user(self.clerk).record_readable, "no button to open it")
         # A record made by the failed attempt was rolled back with it: no link.
         other = self._create_message(contact_event("C-L2"))
         other.write({"state": "exception", "job_id": False})
