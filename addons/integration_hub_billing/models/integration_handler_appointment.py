@@ -34,6 +34,7 @@ class IntegrationHandlerAppointment(models.AbstractModel):
                     state=state,
                 ),
                 kind="conflict",
+                record=current,
             )
         values = {
             "name": external_id,

@@ -54,6 +54,7 @@ class IntegrationHandlerRefund(models.AbstractModel):
                     invoice=invoice.name,
                 ),
                 kind="amount_mismatch",
+                record=invoice,
             )
         try:
             date = fields.Date.to_date(data.get("date")) or fields.Date.context_today(self)

@@ -87,6 +87,7 @@ class TestEvents(BillingCase, AccountTestInvoicingCommon):
         )
         self.assertEqual(message.exception_ids.kind, "conflict")
         self.assertEqual(appointment.state, "completed")
+        self.assertEqual(message.exception_ids.record_name, appointment.display_name)
 
     def test_cancellation_after_completion_without_charges_applies(self):
         self._process(patient_event())

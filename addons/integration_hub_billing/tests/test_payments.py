@@ -211,3 +211,8 @@ class TestPayments(BillingCase, AccountTestInvoicingCommon):
         message = self._process(self._refund(amount="25.00"), expect="exception")
         self.assertEqual(message.exception_ids.kind, "amount_mismatch")
         self.assertEqual(self.patient_invoice.amount_residual, 20.0)
+        # The exception opens the invoice the refund would exceed.
+        self.assertEqual(
+            (message.exception_ids.res_model, message.exception_ids.res_id),
+            ("account.move", self.patient_invoice.id),
+        )
