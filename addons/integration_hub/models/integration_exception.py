@@ -215,13 +215,9 @@ class IntegrationException(models.Model):
         if not current:
             return self.create(dict(values, message_id=message.id))
         same_cause = current.kind == kind and current.explanation == explanation
-        current.write(
-            dict(
-                values,
-                failure_count=current.failure_count + 1,
-                state="in_progress" if current.user_id else "open",
-            )
-        )
+        # Open again (it needs someone again), still with its assignee.
+        current.write(dict(values, failure_count=current.failure_count + 1, state="open"))
+        current._todos().sudo().write({"note": explanation})
         current._post_note(
             self.env._("The retry failed again: %(error)s", error=explanation)
             if same_cause
@@ -262,9 +258,7 @@ class IntegrationException(models.Model):
             backend = exception.backend_id.sudo()
             minutes = backend._tier_target_minutes(backend.latency_tier)
             deadline = fields.Date.to_date(now + timedelta(minutes=minutes))
-            todos = exception.activity_ids.filtered(
-                lambda a: a.activity_type_id == self.env.ref(TODO)
-            )
+            todos = exception._todos()
             if todos:
                 todos.sudo().write({"user_id": exception.user_id.id})
                 continue
@@ -275,6 +269,11 @@ class IntegrationException(models.Model):
                 note=exception.explanation,
                 user_id=exception.user_id.id,
             )
+
+    def _todos(self):
+        """The assignees' to-dos on these exceptions."""
+        todo = self.env.ref(TODO)
+        return self.activity_ids.filtered(lambda a: a.activity_type_id == todo)
 
     def _post_note(self, body):
         """A note in the exception's chatter, in the current user's name, whether or not
@@ -306,9 +305,7 @@ class IntegrationException(models.Model):
                     "resolved_date": fields.Datetime.now(),
                 }
             )
-            exception.activity_ids.filtered(
-                lambda a: a.activity_type_id == self.env.ref(TODO)
-            ).sudo().action_feedback(feedback=note)
+            exception._todos().sudo().action_feedback(feedback=note)
             if note:
                 exception._post_note(note)
 
