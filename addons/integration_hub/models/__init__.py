@@ -19,6 +19,9 @@ from . import integration_feed
 from . import integration_import
 from . import integration_exception
 from . import integration_exception_rule
+from . import integration_alert_rule
+from . import integration_alert
+from . import integration_review_rule
 from . import integration_handler
 from . import integration_handler_contact
 from . import base

@@ -356,10 +356,73 @@ class IntegrationBackend(models.Model):
                 backend.overview_oldest_minutes > backend.overview_target_minutes
             )
 
+    alert_ids = fields.One2many("integration.alert", "backend_id")
+    overview_alert_count = fields.Integer(
+        string="Alerts firing", compute="_compute_overview_alert_count"
+    )
+
+    def _compute_overview_alert_count(self):
+        counts = dict(
+            self.env["integration.alert"]._read_group(
+                [("backend_id", "in", self.ids), ("state", "=", "firing")],
+                ["backend_id"],
+                ["__count"],
+            )
+        )
+        for backend in self:
+            backend.overview_alert_count = counts.get(backend, 0)
+
+    def _alert_figures(self):
+        """{backend id: figures} for alerts.measure: the Overview's own figures (its
+        queries run once for all of ``self``), the circuit and the flows' gaps."""
+        # Measured now: the Overview's figures are computed in SQL, never stored.
+        self.env["integration.message"].flush_model()
+        self.invalidate_recordset(
+            [name for name, field in self._fields.items() if field.compute == "_compute_overview"]
+            + ["circuit_state"]
+        )
+        gaps = self._overview_gaps()
+        return {
+            backend.id: {
+                "oldest_minutes": backend.overview_oldest_minutes,
+                "target_minutes": backend.overview_target_minutes,
+                "dead_count": backend.overview_dead_count,
+                "failure_rate": backend.overview_failure_rate,
+                "circuit_state": backend.circuit_state,
+                "gaps": gaps.get(backend.id, {}),
+            }
+            for backend in self
+        }
+
+    def action_view_alerts(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "integration_hub.integration_alert_action"
+        )
+        action["domain"] = [("backend_id", "=", self.id)]
+        action["context"] = {"search_default_firing": 1}
+        return action
+
+    @api.model
+    def _overview_gap_labels(self):
+        """[(gap code, label)] of the reconciliation gaps the flows count (see
+        _overview_gaps); a flow adds its own to super()'s."""
+        return []
+
+    def _overview_gaps(self):
+        """{backend id: {gap code: count}}: what is stuck between each backend's system
+        and Odoo's records (charges not invoiced, consumptions pending, …). The one
+        extension point of the flows' reconciliation gaps: a flow adds its counts to
+        super()'s, with one grouped query for all of ``self``, never a scan of its
+        history."""
+        return {backend.id: {} for backend in self}
+
     def action_overview_open(self):
         """Open the list behind one figure of the Overview card (context 'figure')."""
         self.ensure_one()
         figure = self.env.context.get("figure")
+        if figure == "alerts":
+            return self.action_view_alerts()
         if figure == "exceptions":
             action = self.action_view_exceptions()
             action["domain"] = [

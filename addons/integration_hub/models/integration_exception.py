@@ -1,10 +1,11 @@
 from datetime import timedelta
 
-from odoo import api, fields, models
+from odoo import Command, api, fields, models
 from odoo.exceptions import AccessError, UserError
 
 from ..exceptions import (
     IntegrationBusinessError,
+    ReviewRequiredError,
     UnmappedCodeError,
     WaitingForRecordError,
     error_text,
@@ -47,6 +48,7 @@ class IntegrationException(models.Model):
             ("unknown_record", "Unknown record"),
             ("waiting", "Waiting for a record"),
             ("conflict", "Conflict"),
+            ("review", "Needs review"),
             ("other", "Other"),
         ],
         required=True,
@@ -115,6 +117,15 @@ class IntegrationException(models.Model):
         help="The Odoo record the exception is about, when there is one.",
     )
     record_readable = fields.Boolean(compute="_compute_record_name")
+    review_rule_id = fields.Many2one(
+        "integration.review.rule",
+        string="Review rule",
+        readonly=True,
+        ondelete="set null",
+        help="The rule whose limit the message's data is over (a 'needs review' exception).",
+    )
+    approved_by_id = fields.Many2one("res.users", string="Approved by", readonly=True)
+    approved_date = fields.Datetime(string="Approved on", readonly=True)
     resolution_note = fields.Text(tracking=True)
     retry_user_id = fields.Many2one(
         "res.users",
@@ -174,7 +185,10 @@ class IntegrationException(models.Model):
             "external_code": False,
             "waiting_res_model": False,
             "waiting_external_id": False,
+            "review_rule_id": False,
         }
+        if isinstance(error, ReviewRequiredError):
+            values["review_rule_id"] = error.rule_id
         if isinstance(error, UnmappedCodeError):
             values["code_kind_id"] = self.env["integration.code.kind"]._get(error.code_kind).id
             values["external_code"] = error.code
@@ -408,3 +422,46 @@ class IntegrationException(models.Model):
         self._close("ignored")
         self.message_id.sudo().filtered(lambda m: m.state == "exception").action_cancel()
         return True
+
+    def _check_review(self):
+        self._check_open()
+        other = self.filtered(lambda e: e.kind != "review" or not e.review_rule_id)
+        if other:
+            raise UserError(
+                self.env._(
+                    "Only exceptions that need a review can be approved or rejected: "
+                    "%(names)s cannot.",
+                    names=", ".join(other.mapped("name")),
+                )
+            )
+
+    def action_approve(self):
+        """Approve the messages past their review rule, once, and process them now."""
+        self._check_review()
+        now = fields.Datetime.now()
+        for exception in self:
+            exception.write({"approved_by_id": self.env.user.id, "approved_date": now})
+            exception.message_id.sudo().review_bypass_rule_ids = [
+                Command.link(exception.review_rule_id.id)
+            ]
+            exception.message_post(
+                body=self.env._(
+                    'Approved by %(user)s past review rule "%(rule)s": the message is '
+                    "processed as it is, this once.",
+                    user=self.env.user.name,
+                    rule=exception.review_rule_id.name,
+                )
+            )
+        return self.action_retry()
+
+    def action_reject(self):
+        """Reject the messages under review: they are cancelled, nothing is posted."""
+        self._check_review()
+        for exception in self:
+            exception.message_post(
+                body=self.env._(
+                    "Rejected by %(user)s: the message is cancelled, nothing was posted.",
+                    user=self.env.user.name,
+                )
+            )
+        return self.action_ignore()

@@ -20,6 +20,12 @@ class IntegrationHandler(models.AbstractModel):
     def _handle(self, message, data):
         raise NotImplementedError(f"{self._name} does not implement _handle")
 
+    def _review_usual_value(self, message, data, path):
+        """The usual value of the number at ``path`` of ``data`` (an item's usual
+        consumption, a service's list price), for review rules relative to it; None
+        when this flow does not know one."""
+        return None
+
     def _binding(self, message, model, external_id):
         """The binding row of ``external_id`` (read-only use; prefer the binder API)."""
         return self.env["integration.binding"]._find(message.backend_id, model, external_id)

@@ -165,6 +165,13 @@ class IntegrationMessage(models.Model):
         help="The external id of the record this message waits for; its binding retries "
         "the message at once.",
     )
+    review_bypass_rule_ids = fields.Many2many(
+        "integration.review.rule",
+        string="Approved past",
+        readonly=True,
+        help="Review rules a person approved this message past: its next processing "
+        "skips them, once.",
+    )
 
     _sql_constraints = [
         (
@@ -334,7 +341,9 @@ class IntegrationMessage(models.Model):
                 # included) is the message's: subscriptions do not echo it back to its
                 # backend. Entering and leaving the savepoint runs the precommit hooks.
                 self.env.cr.precommit.data[ORIGIN_KEY] = self.id
-                record = self.event_type_id._handler()._handle(self, self._data())
+                data = self._data()
+                self.env["integration.review.rule"]._check_message(self, data)
+                record = self.event_type_id._handler()._handle(self, data)
         except WaitingForRecordError as error:
             return self._wait_for_record(attempt_values, started, error)
         except UserError as error:
@@ -364,6 +373,8 @@ class IntegrationMessage(models.Model):
                 "next_attempt_date": False,
                 "result_model": record._name if record else False,
                 "result_res_id": record.id if record else False,
+                # An approval past a review rule is used up.
+                "review_bypass_rule_ids": [(5, 0, 0)],
             }
         )
         self.exception_ids._resolve_by_success()

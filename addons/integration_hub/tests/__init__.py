@@ -1,4 +1,5 @@
 from . import (
+    test_alerts,
     test_backend_access,
     test_bulk,
     test_core_api,
@@ -14,6 +15,7 @@ from . import (
     test_processing,
     test_pure,
     test_retention,
+    test_review,
     test_security,
     test_webhook,
 )

@@ -2,14 +2,15 @@ import base64
 import json
 import logging
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from standardwebhooks.webhooks import Webhook
 
 from odoo.tests import BaseCase, tagged
 
-from .. import access_log, crypto, delivery, headers, payload, retry, signatures
+from .. import access_log, alerts, crypto, delivery, headers, payload, retry, review, signatures
 from .common import HMAC_SECRET, OTHER_SECRET, RealRequestsMixin
 
 
@@ -336,3 +337,68 @@ class TestDelivery(RealRequestsMixin, BaseCase):
             conn = delivery._GuardedHTTPConnection("127.0.0.1", port, timeout=1)
             with self.assertRaises(delivery.ForbiddenTarget):
                 conn.connect()
+
+
+class TestAlertDecisions(BaseCase):
+    FIGURES = {
+        "oldest_minutes": 12,
+        "target_minutes": 5,
+        "dead_count": 3,
+        "failure_rate": 12.5,
+        "circuit_state": "open",
+        "gaps": {"billing.charge_not_invoiced": 7},
+    }
+
+    def test_measure_each_condition(self):
+        f = self.FIGURES
+        self.assertEqual(alerts.measure("late", f, 999), (12, 5))
+        self.assertEqual(alerts.measure("dead", f, 2), (3, 2))
+        self.assertEqual(alerts.measure("circuit_open", f, 0), (1, 0))
+        half_open = dict(f, circuit_state="half_open")
+        self.assertEqual(alerts.measure("circuit_open", half_open, 0)[0], 0)
+        self.assertEqual(alerts.measure("failure_rate", f, 10), (12.5, 10))
+        self.assertEqual(alerts.measure("gap", f, 5, "billing.charge_not_invoiced"), (7, 5))
+        self.assertEqual(alerts.measure("gap", f, 5, "supply.pending_consumptions"), (0, 5))
+        with self.assertRaises(ValueError):
+            alerts.measure("weather", f, 1)
+
+    def test_step_fires_once_per_episode_and_resolves(self):
+        now = datetime(2026, 12, 1, 12, 0)
+        self.assertIsNone(alerts.step(False, None, None, now))
+        self.assertEqual(alerts.step(True, None, None, now), "firing")
+        self.assertEqual(alerts.step(True, "firing", now, now), "firing")
+        self.assertEqual(alerts.step(False, "firing", now, now), "resolved")
+
+    def test_step_waits_for_the_holding_time(self):
+        now = datetime(2026, 12, 1, 12, 0)
+        self.assertEqual(alerts.step(True, None, None, now, 30), "pending")
+        since = now - timedelta(minutes=29)
+        self.assertEqual(alerts.step(True, "pending", since, now, 30), "pending")
+        earlier = since - timedelta(minutes=1)
+        self.assertEqual(alerts.step(True, "pending", earlier, now, 30), "firing")
+        self.assertIsNone(alerts.step(False, "pending", since, now, 30), "forgotten, never told")
+
+
+class TestReviewLimits(BaseCase):
+    def test_values_at_walks_dicts_and_lists_and_skips_what_is_no_number(self):
+        data = {"quantity": "4", "lines": [{"amount": "1.5"}, {"amount": 30}, {"amount": "n/a"}]}
+        self.assertEqual(review.values_at(data, "quantity"), [Decimal("4")])
+        self.assertEqual(review.values_at(data, "lines.amount"), [Decimal("1.5"), Decimal("30")])
+        self.assertEqual(review.values_at(data, "missing.path"), [])
+        self.assertEqual(review.values_at({"flag": True, "nan": "NaN"}, "flag"), [])
+        self.assertEqual(review.values_at({"nan": "NaN"}, "nan"), [])
+
+    def test_over_limit_absolute_relative_and_the_smaller_wins(self):
+        d = Decimal
+        self.assertEqual(review.over_limit([d(1001)], maximum=1000), (d(1001), d(1000)))
+        self.assertIsNone(review.over_limit([d(1000)], maximum=1000), "the limit is allowed")
+        self.assertEqual(review.over_limit([d(50)], factor=10, usual=4), (d(50), d(40)))
+        self.assertIsNone(review.over_limit([d(50)], factor=10, usual=None), "no usual value known")
+        self.assertEqual(review.over_limit([d(50)], maximum=100, factor=10, usual=4)[1], d(40))
+        self.assertIsNone(review.over_limit([], maximum=1))
+        self.assertIsNone(review.over_limit([d(5)]), "no limit at all")
+
+    def test_format_number(self):
+        self.assertEqual(review.format_number(Decimal("100000")), "100000")
+        self.assertEqual(review.format_number(Decimal("1E+5")), "100000")
+        self.assertEqual(review.format_number(12.50), "12.5")

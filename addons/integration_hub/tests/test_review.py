@@ -1,0 +1,83 @@
+from odoo.exceptions import UserError
+from odoo.tests import TransactionCase, tagged
+
+from .common import IntegrationHubCase, contact_event
+
+
+@tagged("post_install", "-at_install")
+class TestReviewRules(IntegrationHubCase, TransactionCase):
+    """A number over a review rule's limit stops the message for a person's review."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls._setup_hub()
+        cls.env["integration.review.rule"].search([]).write({"active": False})
+        cls.rule = cls.env["integration.review.rule"].create(
+            {
+                "name": "Implausible headcount",
+                "event_type_id": cls.contact_type.id,
+                "field_path": "staff.count",
+                "maximum": 1000,
+            }
+        )
+
+    def _process(self, count, contact_id="C-R1"):
+        message = self._create_message(contact_event(contact_id, staff=[{"count": count}]))
+        self._perform_job(message)
+        return message
+
+    def test_over_the_maximum_opens_a_review_exception_and_changes_nothing(self):
+        message = self._process("100000")
+        self.assertEqual(message.state, "exception")
+        exception = message.exception_ids
+        self.assertEqual((exception.kind, exception.review_rule_id), ("review", self.rule))
+        self.assertIn("staff.count is 100000, over the maximum 1000", exception.explanation)
+        self.assertNotIn("Northside", exception.explanation, "no other data of the event")
+        self.assertFalse(self._partners("C-R1"), "nothing was processed")
+
+    def test_under_the_limit_is_processed_as_usual(self):
+        message = self._process(999)
+        self.assertEqual(message.state, "done", message.last_error)
+        self.assertTrue(self._partners("C-R1"))
+
+    def test_approve_processes_once_past_the_rule_and_records_who_and_when(self):
+        message = self._process("100000")
+        exception = message.exception_ids
+        exception.action_approve()
+        self.assertEqual(exception.approved_by_id, self.env.user)
+        self.assertTrue(exception.approved_date)
+        self._perform_job(message)
+        self.assertEqual(message.state, "done", message.last_error)
+        self.assertTrue(self._partners("C-R1"))
+        self.assertEqual(exception.state, "resolved")
+        self.assertFalse(message.review_bypass_rule_ids, "the approval is used up")
+        # Replayed later, the rule applies again: an approval is for one processing.
+        message.action_replay()
+        self._perform_job(message)
+        self.assertEqual(message.state, "exception")
+        self.assertEqual(message.exception_ids.filtered(lambda e: e.state == "open").kind, "review")
+
+    def test_reject_cancels_the_message(self):
+        message = self._process("100000")
+        message.exception_ids.action_reject()
+        self.assertEqual(message.state, "cancelled")
+        self.assertEqual(message.exception_ids.state, "ignored")
+        self.assertFalse(self._partners("C-R1"))
+
+    def test_only_review_exceptions_are_approved(self):
+        message = self._create_message(contact_event("C-R2", country_code="ZZ"))
+        self._perform_job(message)
+        self.assertEqual(message.state, "exception")
+        with self.assertRaises(UserError):
+            message.exception_ids.action_approve()
+
+    def test_rule_of_another_backend_or_archived_does_not_apply(self):
+        self.rule.backend_id = self._create_backend(name="Other")
+        self.assertEqual(self._process("100000").state, "done")
+        self.rule.write({"backend_id": False, "active": False})
+        self.assertEqual(self._process("100000", "C-R3").state, "done")
+
+    def test_a_rule_needs_a_limit(self):
+        with self.assertRaises(UserError):
+            self.rule.write({"maximum": 0, "usual_factor": 0})
