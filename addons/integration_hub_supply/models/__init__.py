@@ -5,6 +5,7 @@ from . import stock_move_line
 from . import stock_warehouse_orderpoint
 from . import purchase_order
 from . import purchase_order_line
+from . import integration_backend
 from . import integration_exception
 from . import integration_supply_consumption
 from . import integration_supply_replenishment

@@ -2,6 +2,9 @@ from odoo import models
 
 from odoo.addons.integration_hub.exceptions import IntegrationBusinessError
 
+# How many of an item's latest consumptions make its usual quantity.
+USUAL_SAMPLE = 20
+
 
 class IntegrationHandlerConsumption(models.AbstractModel):
     """supply.consumed: a done, valued stock move from the care location to the
@@ -42,6 +45,26 @@ class IntegrationHandlerConsumption(models.AbstractModel):
         if message.backend_id.latency_tier != "batch":
             consumption._validate()
         return consumption
+
+    def _review_usual_value(self, message, data, path):
+        """The item's usual quantity per consumption, in the event's unit: the average
+        of its latest consumptions in the company (None before its first one)."""
+        if path != "quantity":
+            return None
+        try:
+            product = self._item(message, data["item_code"])
+            uom = self._uom(message, data.get("uom"), product)
+        except IntegrationBusinessError:
+            return None  # the handler reports it, with its own explanation
+        latest = self.env["integration.supply.consumption"].search(
+            [("product_id", "=", product.id), ("company_id", "=", message.company_id.id)],
+            order="id desc",
+            limit=USUAL_SAMPLE,
+        )
+        if not latest:
+            return None
+        total = sum(c.uom_id._compute_quantity(c.quantity, uom) for c in latest)
+        return total / len(latest)
 
     def _lot(self, product, lot_name, quantity, uom, message):
         """The lot or serial number consumed, when the product is tracked."""

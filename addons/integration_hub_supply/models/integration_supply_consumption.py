@@ -24,7 +24,8 @@ class IntegrationSupplyConsumption(models.Model):
         "integration.backend", required=True, readonly=True, ondelete="restrict", index=True
     )
     company_id = fields.Many2one(related="backend_id.company_id", store=True, index=True)
-    product_id = fields.Many2one("product.product", required=True, readonly=True)
+    # Indexed: review rules read an item's latest consumptions.
+    product_id = fields.Many2one("product.product", required=True, readonly=True, index=True)
     quantity = fields.Float(digits="Product Unit of Measure", required=True, readonly=True)
     uom_id = fields.Many2one("uom.uom", string="Unit", required=True, readonly=True)
     lot_id = fields.Many2one("stock.lot", string="Lot/serial", readonly=True)

@@ -7,3 +7,4 @@ from . import test_webhook
 from . import test_security
 from . import test_outbound_supply
 from . import test_company
+from . import test_review
