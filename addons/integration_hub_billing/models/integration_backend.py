@@ -60,6 +60,29 @@ class IntegrationBackend(models.Model):
                 "ehr",
                 "payment",
             ) or backend._has_business_domain("billing", "scheduling")
+    @api.model
+    def _overview_gap_labels(self):
+        report = self.env["integration.reconciliation.report"]
+        categories = report._fields["category"]._description_selection(self.env)
+        return [
+            *super()._overview_gap_labels(),
+            *(
+                (f"billing.{code}", self.env._("Billing: %(gap)s", gap=label))
+                for code, label in categories
+            ),
+        ]
+
+    def _overview_gaps(self):
+        gaps = super()._overview_gaps()
+        if self.ids:
+            # The reconciliation report's rows of these backends, counted by category.
+            for backend, category, count in self.env[
+                "integration.reconciliation.report"
+            ]._read_group(
+                [("backend_id", "in", self.ids)], ["backend_id", "category"], ["__count"]
+            ):
+                gaps[backend.id][f"billing.{category}"] = count
+        return gaps
 
     def _compute_charge_count(self):
         counts = dict.fromkeys(self.ids, 0)

@@ -66,6 +66,17 @@ class IntegrationHandlerCharge(models.AbstractModel):
         charge._auto_approve()
         return charge
 
+    def _review_usual_value(self, message, data, path):
+        """The service's usual price: its product's sales price (None for a code not
+        mapped yet, which the handler reports)."""
+        if path != "unit_price":
+            return None
+        try:
+            product = self._service_product(message, data["service_code"])
+        except IntegrationBusinessError:
+            return None
+        return product.lst_price or None
+
     def _shares(self, data, total, currency):
         """(patient share, payer share): a missing one is the rest of the total; both
         missing bill the payer when there is one, else the patient."""

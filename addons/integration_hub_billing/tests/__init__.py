@@ -4,5 +4,6 @@ from . import (
     test_finance_ui,
     test_outbound_billing,
     test_payments,
+    test_review,
     test_tour,
 )
