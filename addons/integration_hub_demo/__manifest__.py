@@ -22,6 +22,7 @@
         "demo/integration_hub_fhir_demo.xml",
         "demo/integration_hub_hl7_demo.xml",
         "demo/integration_hub_workforce_demo.xml",
+        "demo/integration_hub_rules_demo.xml",
     ],
     "installable": True,
 }

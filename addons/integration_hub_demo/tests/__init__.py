@@ -3,6 +3,7 @@ from . import (
     test_demo_billing,
     test_demo_fhir,
     test_demo_hl7,
+    test_demo_review,
     test_demo_supply,
     test_demo_workforce,
 )
