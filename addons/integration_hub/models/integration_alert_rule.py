@@ -87,20 +87,17 @@ class IntegrationAlertRule(models.Model):
     @api.model
     def _cron_evaluate(self):
         """Evaluate every active rule on its backends' Overview figures: one set of the
-        Overview's queries for all backends, whatever the number of rules. Returns the
-        alerts that changed state."""
+        Overview's queries for all backends, whatever the number of rules. An alert
+        whose rule was archived or whose backend went back to draft is no longer
+        watched: it resolves. Returns the alerts that changed state."""
         rules = self.sudo().search([])
         backends = self.env["integration.backend"].sudo().search([("state", "!=", "draft")])
-        if not rules or not backends:
-            return self.env["integration.alert"]
-        figures = backends._alert_figures()
         alert_model = self.env["integration.alert"].sudo()
         open_alerts = {
             (alert.rule_id.id, alert.backend_id.id): alert
-            for alert in alert_model.search(
-                [("rule_id", "in", rules.ids), ("state", "in", ("pending", "firing"))]
-            )
+            for alert in alert_model.search([("state", "in", ("pending", "firing"))])
         }
+        figures = backends._alert_figures() if rules and backends else {}
         now = fields.Datetime.now()
         changed = alert_model
         for rule in rules:
@@ -108,11 +105,22 @@ class IntegrationAlertRule(models.Model):
                 value, limit = alerts.measure(
                     rule.condition, figures[backend.id], rule.threshold, rule.gap_code
                 )
-                alert = open_alerts.get((rule.id, backend.id), alert_model)
+                alert = open_alerts.pop((rule.id, backend.id), alert_model)
                 state = alerts.step(
                     value > limit, alert.state or None, alert.since, now, rule.hold_minutes
                 )
                 changed |= alert_model._apply(
                     rule, backend, alert, state=state, value=value, limit=limit, now=now
                 )
+        for alert in open_alerts.values():  # no longer watched
+            state = alerts.step(False, alert.state, alert.since, now)
+            changed |= alert_model._apply(
+                alert.rule_id,
+                alert.backend_id,
+                alert,
+                state=state,
+                value=alert.value,
+                limit=alert.threshold,
+                now=now,
+            )
         return changed

@@ -242,3 +242,16 @@ class TestAlerts(RealRequestsMixin, IntegrationHubCase, TransactionCase):
             .payload
         )
         self.assertEqual(body["data"]["status"], "firing")
+
+    def test_an_archived_rule_s_firing_alert_resolves_and_its_holding_one_is_forgotten(self):
+        rule = self._rule("dead", threshold=0)
+        holding = self._rule("dead", threshold=0, hold_minutes=60, name="Holding")
+        self._messages(["dead"])
+        self._evaluate()
+        self.assertEqual(
+            (self._alerts(rule).state, self._alerts(holding).state), ("firing", "pending")
+        )
+        (rule | holding).active = False
+        self.assertEqual(len(self._evaluate()), 1, "resolved is said once, for the fired one")
+        self._assert_episode(rule, "resolved", activities=0)
+        self.assertFalse(self._alerts(holding))
