@@ -440,11 +440,19 @@ class IntegrationException(models.Model):
         self._check_review()
         now = fields.Datetime.now()
         for exception in self:
-            exception.write({"approved_by_id": self.env.user.id, "approved_date": now})
+            exception.write(
+                {
+                    "state": "in_progress",
+                    "approved_by_id": self.env.user.id,
+                    "approved_date": now,
+                    "resolved_by_id": self.env.user.id,
+                }
+            )
             exception.message_id.sudo().review_bypass_rule_ids = [
                 Command.link(exception.review_rule_id.id)
             ]
-            exception.message_post(
+            # A note in the user's name, even when they have no e-mail address.
+            exception.sudo().message_post(
                 body=self.env._(
                     'Approved by %(user)s past review rule "%(rule)s": the message is '
                     "processed as it is, this once.",
@@ -452,13 +460,14 @@ class IntegrationException(models.Model):
                     rule=exception.review_rule_id.name,
                 )
             )
-        return self.action_retry()
+        self.message_id.sudo().action_replay()
+        return True
 
     def action_reject(self):
         """Reject the messages under review: they are cancelled, nothing is posted."""
         self._check_review()
         for exception in self:
-            exception.message_post(
+            exception.sudo().message_post(
                 body=self.env._(
                     "Rejected by %(user)s: the message is cancelled, nothing was posted.",
                     user=self.env.user.name,

@@ -81,3 +81,22 @@ class TestReviewRules(IntegrationHubCase, TransactionCase):
     def test_a_rule_needs_a_limit(self):
         with self.assertRaises(UserError):
             self.rule.write({"maximum": 0, "usual_factor": 0})
+
+    def test_an_integration_user_without_an_e_mail_address_approves_and_rejects(self):
+        clerk = self.env["res.users"].create(
+            {
+                "name": "Clerk without e-mail",
+                "login": "review-clerk",
+                "groups_id": [(4, self.env.ref("integration_hub.integration_hub_group_user").id)],
+            }
+        )
+        self.assertFalse(clerk.email)
+        first, second = self._process("100000"), self._process("100000", "C-R4")
+        first.exception_ids.with_user(clerk).action_approve()
+        self.assertEqual(first.exception_ids.approved_by_id, clerk)
+        self._perform_job(first)
+        self.assertEqual(first.state, "done", first.last_error)
+        second.exception_ids.with_user(clerk).action_reject()
+        self.assertEqual(second.state, "cancelled")
+        notes = first.exception_ids.message_ids.filtered(lambda m: "Approved by" in (m.body or ""))
+        self.assertEqual(notes.author_id, clerk.partner_id)
