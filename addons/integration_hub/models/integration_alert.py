@@ -65,7 +65,10 @@ class IntegrationAlert(models.Model):
             if state == "pending":
                 return alert
         elif alert.state == state:
-            alert.write(values)  # still holding or firing: nobody is told again
+            # Still holding or firing: nobody is told again; the row changes only
+            # when its figure does.
+            if (alert.value, alert.threshold) != (round(value, 2), round(limit, 2)):
+                alert.write(values)
             return self.browse()
         else:
             alert.write(values)
