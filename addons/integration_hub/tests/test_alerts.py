@@ -255,3 +255,21 @@ class TestAlerts(RealRequestsMixin, IntegrationHubCase, TransactionCase):
         self.assertEqual(len(self._evaluate()), 1, "resolved is said once, for the fired one")
         self._assert_episode(rule, "resolved", activities=0)
         self.assertFalse(self._alerts(holding))
+
+    def test_an_evaluation_costs_as_many_queries_for_one_backend_as_for_many(self):
+        self._rule("dead", threshold=5, backend_id=False)
+        self._rule("late", backend_id=False)
+        self._rule("failure_rate", threshold=50, backend_id=False)
+
+        def queries():
+            self._evaluate()  # new backends' first figures
+            self.env.invalidate_all()
+            before = self.env.cr.sql_log_count
+            self.env["integration.alert.rule"]._cron_evaluate()
+            self.env.flush_all()
+            return self.env.cr.sql_log_count - before
+
+        few = queries()
+        for i in range(10):
+            self._create_backend(name=f"More {i}")
+        self.assertEqual(queries(), few, "the Overview's queries run once for all backends")
