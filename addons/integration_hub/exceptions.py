@@ -94,6 +94,8 @@ def error_text(error):
         return f"A required field is missing: {error.args[0]}."
     text = str(error).strip()
     return text or "An unexpected error occurred; the attempt keeps its details."
+
+
 class ReviewRequiredError(IntegrationBusinessError):
     """A number of the event is over a review rule's limit: a person approves the
     message (it is then processed without that rule, once) or rejects it (cancelled).

@@ -60,6 +60,7 @@ class IntegrationBackend(models.Model):
                 "ehr",
                 "payment",
             ) or backend._has_business_domain("billing", "scheduling")
+
     @api.model
     def _overview_gap_labels(self):
         report = self.env["integration.reconciliation.report"]
