@@ -22,6 +22,8 @@ from . import integration_exception_rule
 from . import integration_alert_rule
 from . import integration_alert
 from . import integration_review_rule
+from . import integration_exception_issue
+from . import integration_issue
 from . import integration_handler
 from . import integration_handler_contact
 from . import base

@@ -17,6 +17,7 @@ from odoo.addons.queue_job.job import Job
 from .. import headers as headers_lib
 from .. import payload as payload_lib
 from ..exceptions import IntegrationBusinessError, WaitingForRecordError, error_text
+from ..fingerprint import DEAD_KIND, fingerprint
 from ..retry import delay_after
 from .integration_subscription import ORIGIN_KEY
 
@@ -129,6 +130,14 @@ class IntegrationMessage(models.Model):
     attempt_count = fields.Integer(compute="_compute_attempt_stats", store=True)
     next_attempt_date = fields.Datetime(readonly=True)
     last_error = fields.Text(readonly=True)
+    failure_fingerprint = fields.Char(
+        compute="_compute_failure_fingerprint",
+        store=True,
+        index="btree_not_null",
+        readonly=True,
+        help="Set when the message dies: dead messages of the same backend and event "
+        "type whose errors differ only in their values are one issue.",
+    )
     duration_ms = fields.Integer(
         string="Duration (ms)",
         compute="_compute_attempt_stats",
@@ -204,6 +213,17 @@ class IntegrationMessage(models.Model):
         for message in self:
             message.attempt_count = len(message.attempt_ids)
             message.duration_ms = message.attempt_ids.sorted("number")[-1:].duration_ms
+
+    @api.depends("state", "backend_id", "event_type", "last_error")
+    def _compute_failure_fingerprint(self):
+        for message in self:
+            message.failure_fingerprint = (
+                fingerprint(
+                    message.backend_id.id, message.event_type, DEAD_KIND, message.last_error
+                )
+                if message.state == "dead"
+                else False
+            )
 
     @api.depends("payload")
     def _compute_payload_pretty(self):

@@ -9,6 +9,7 @@ from . import (
     test_feed,
     test_import,
     test_intake,
+    test_issues,
     test_operations,
     test_outbound,
     test_overview,

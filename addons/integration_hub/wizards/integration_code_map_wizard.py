@@ -85,6 +85,8 @@ class IntegrationCodeMapWizard(models.TransientModel):
             record=record.display_name,
         )
         mapping.message_post(body=note)
+        # Kept on the exceptions: the fix a later one of the same fingerprint is offered.
+        retried._record_fix(record)
         for waiting in retried:
             waiting.message_post(body=note)
         # The people who resolve a flow's exceptions retry them without managing
