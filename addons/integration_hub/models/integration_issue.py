@@ -47,8 +47,8 @@ class IntegrationIssue(models.Model):
 
     def init(self):
         tools.drop_view_if_exists(self.env.cr, self._table)
-        # Row ids are the smallest failure's: even for exceptions, odd for messages,
-        # so a group keeps its id while it lives.
+        # A row's id is its oldest failure's (even for exceptions, odd for messages):
+        # stable while that failure stays open or dead.
         self.env.cr.execute(
             SQL(
                 """CREATE VIEW %s AS (
