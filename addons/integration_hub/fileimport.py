@@ -34,8 +34,6 @@ def coerce(row, schema):
     """The data of a CSV row: cells turned into the types ``schema`` declares."""
     data = {}
     for key, text in row.items():
-        if key is None:
-            raise RowError("more cells than columns in the header")
         if not key:
             continue
         types = _types(schema, key)
@@ -54,35 +52,66 @@ def coerce(row, schema):
     return data
 
 
-def iter_rows(content, file_format, schema=None):
-    """(row number, data or RowError) for each row of the file, numbered from 1."""
+def _text(content):
     if isinstance(content, bytes):
         try:
-            content = content.decode("utf-8-sig")
+            return content.decode("utf-8-sig")
         except UnicodeDecodeError as exc:
             raise RowError("the file is not UTF-8 text") from exc
+    return content
+
+
+def _records(content, file_format):
+    """(row number, unparsed row) for each row, numbered from 1 as a person counts them
+    (the CSV header and blank lines are no rows); a CSV row is its header and cells."""
+    content = _text(content)
     if file_format == "csv":
-        reader = csv.DictReader(io.StringIO(content, newline=""))
-        for number, row in enumerate(reader, start=1):
-            try:
-                yield number, coerce(row, schema)
-            except RowError as exc:
-                yield number, exc
+        reader = csv.reader(io.StringIO(content, newline=""))
+        header = next(reader, [])
+        number = 0
+        for cells in reader:
+            if cells:
+                number += 1
+                yield number, (header, cells)
         return
     number = 0
     for line in content.splitlines():
-        if not line.strip():
+        if line.strip():
+            number += 1
+            yield number, line
+
+
+def count_rows(content, file_format):
+    """The number of rows, read but not parsed."""
+    return sum(1 for _record in _records(content, file_format))
+
+
+def _parse(raw, file_format, schema):
+    if file_format == "csv":
+        header, cells = raw
+        if len(cells) > len(header):
+            raise RowError("more cells than columns in the header")
+        cells = cells + [""] * (len(header) - len(cells))
+        return coerce(dict(zip(header, cells, strict=True)), schema)
+    try:
+        data = json.loads(raw)
+    except ValueError:
+        raise RowError("not a JSON object") from None
+    if not isinstance(data, dict):
+        raise RowError("not a JSON object")
+    return data
+
+
+def iter_rows(content, file_format, schema=None, start=1):
+    """(row number, data or RowError) for each row of the file from row ``start``;
+    the rows before it are skipped unparsed (a chunk of a large file starts late)."""
+    for number, raw in _records(content, file_format):
+        if number < start:
             continue
-        number += 1
         try:
-            data = json.loads(line)
-        except ValueError:
-            yield number, RowError("not a JSON object")
-            continue
-        if not isinstance(data, dict):
-            yield number, RowError("not a JSON object")
-            continue
-        yield number, data
+            yield number, _parse(raw, file_format, schema)
+        except RowError as exc:
+            yield number, exc
 
 
 def row_message_id(import_id, number, data):

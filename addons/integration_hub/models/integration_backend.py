@@ -416,6 +416,40 @@ class IntegrationBackend(models.Model):
         super()'s, with one grouped query for all of ``self``, never a scan of its
         history."""
         return {backend.id: {} for backend in self}
+    # Pull feeds' health, on the form and the card ----------------------------------
+
+    feed_ids = fields.One2many("integration.feed", "backend_id", string="Pull feeds")
+    feed_failing_count = fields.Integer(
+        string="Failing pull feeds",
+        compute="_compute_feed_health",
+        help="Active pull feeds whose last run failed: they back off and try again.",
+    )
+    feed_alert = fields.Char(
+        string="Pull feed failure",
+        compute="_compute_feed_health",
+        help="The failing feed that has failed the longest, and its last error.",
+    )
+
+    @api.depends("feed_ids.failure_count", "feed_ids.last_error", "feed_ids.active")
+    def _compute_feed_health(self):
+        failing = self.env["integration.feed"].search(
+            [("backend_id", "in", self.ids), ("failure_count", ">", 0)],
+            order="failure_count desc, id",
+        )
+        for backend in self:
+            feeds = failing.filtered(lambda feed, b=backend: feed.backend_id == b)
+            backend.feed_failing_count = len(feeds)
+            backend.feed_alert = (
+                self.env._(
+                    "Pull feed %(feed)s failed %(count)s times in a row: %(error)s. "
+                    "It backs off and tries again; its items wait at the feed.",
+                    feed=feeds[0].name,
+                    count=feeds[0].failure_count,
+                    error=feeds[0].last_error or "?",
+                )
+                if feeds
+                else False
+            )
 
     def action_overview_open(self):
         """Open the list behind one figure of the Overview card (context 'figure')."""
@@ -423,6 +457,12 @@ class IntegrationBackend(models.Model):
         figure = self.env.context.get("figure")
         if figure == "alerts":
             return self.action_view_alerts()
+        if figure == "feeds":
+            action = self.env["ir.actions.act_window"]._for_xml_id(
+                "integration_hub.integration_feed_action"
+            )
+            action["domain"] = [("backend_id", "=", self.id), ("failure_count", ">", 0)]
+            return action
         if figure == "exceptions":
             action = self.action_view_exceptions()
             action["domain"] = [

@@ -289,6 +289,14 @@ class IntegrationEndpoint(models.Model):
             )
         )
 
+    def _draw_ids(self):
+        """The ids of a message and its job, neither counted nor limited: for what an
+        administrator uploaded or the hub pulled itself (see ``_intake``)."""
+        self.env.cr.execute(
+            "SELECT 0, nextval('integration_message_id_seq'), nextval('queue_job_id_seq')"
+        )
+        return WebhookTicket(*self.env.cr.fetchone())
+
     def _count_rejected(self):
         self._count("rejected", "SELECT s.rejected FROM s")
 
@@ -333,6 +341,8 @@ class IntegrationEndpoint(models.Model):
         source_format="json",
         correlation_id=None,
         headers=None,
+        original=None,
+        from_sender=True,
     ):
         """Validate, store and queue one canonical event of an authenticated sender.
 
@@ -340,6 +350,11 @@ class IntegrationEndpoint(models.Model):
         as ``payload``; an adapter (HL7 v2, FHIR) passes the canonical ``envelope`` it
         translated and the original message as ``raw_body``. Message and job are written
         in one statement; the caller's commit then makes both durable before it answers.
+        A pulled feed item or an imported file row comes in here too: ``original`` is
+        then what its source may send again (the item, the row) and decides duplicates
+        without being stored, and ``from_sender=False`` keeps it out of the endpoint's
+        request counts and rate limit, which protect us from senders, not from a page
+        the hub asked for or a file an administrator uploaded.
         Returns ``(http status, {"id", "status"})`` with status ``queued``, ``ignored`` or
         ``duplicate``; raises ``IntakeError`` (400 invalid_data, 409 webhook_id_conflict,
         429 rate_limited).
@@ -353,12 +368,16 @@ class IntegrationEndpoint(models.Model):
                 ("correlation id", correlation_id),
             ]
         )
-        limit = profile.rate_limit_per_minute
-        ticket = self.browse(profile.endpoint_id)._admit_request()
-        if limit and ticket.requests_this_minute > limit:
-            raise IntakeError(
-                429, "rate_limited", f"Over {limit} requests a minute.", {"Retry-After": "60"}
-            )
+        endpoint = self.browse(profile.endpoint_id)
+        if from_sender:
+            limit = profile.rate_limit_per_minute
+            ticket = endpoint._admit_request()
+            if limit and ticket.requests_this_minute > limit:
+                raise IntakeError(
+                    429, "rate_limited", f"Over {limit} requests a minute.", {"Retry-After": "60"}
+                )
+        else:
+            ticket = endpoint._draw_ids()
         event_type_id, validator = profile.event_types.get(envelope["type"], (None, None))
         if validator:
             errors = validation_errors(validator, envelope["data"])
@@ -369,7 +388,8 @@ class IntegrationEndpoint(models.Model):
         elif isinstance(payload, bytes):
             payload = payload.decode()
         # The original is what the sender may send again: its hash decides duplicates.
-        original = raw_body if raw_body is not None else payload
+        if original is None:
+            original = raw_body if raw_body is not None else payload
         sha256 = payload_lib.sha256(original.encode() if isinstance(original, str) else original)
         accepted = bool(event_type_id)
         # The job's company is the message's: set it rather than read it from the user.

@@ -4,59 +4,38 @@ import json
 
 from odoo import models
 
-from .. import payload
-from .integration_event_type import validation_errors
+from ..exceptions import IntakeError
+
+# What a refused item or row is told, by the intake's error code; others keep the
+# intake's own message (a schema error names its field path).
+REFUSALS = {
+    "webhook_id_conflict": "already received with other data (a newer updated_at makes "
+    "it a new version)",
+}
 
 
 class IntegrationEndpoint(models.Model):
     _inherit = "integration.endpoint"
 
-    def _store_item(self, sender_message_id, envelope, validators=None):
-        """Store ``envelope`` as a queued message of this endpoint, as a webhook would
-        be: validated against its event type's schema, deduplicated on
-        ``sender_message_id``. Returns ``("stored", message)``, ``("duplicate",
-        None)`` or ``("refused", "path: reason")``.
-
-        ``validators`` (code -> (event type, validator)) saves compiling the schemas
-        again for each item of a page or a file.
+    def _store_item(self, sender_message_id, envelope, original):
+        """Store ``envelope`` through the one intake, as a webhook's would be: validated,
+        deduplicated on ``sender_message_id`` (the same ``original`` again is a
+        duplicate, another one is refused), its reference set, its job queued in the
+        same statement. Not counted against the endpoint's rate limit: the hub pulled
+        it or an administrator uploaded it. Returns ``("stored", message id)``,
+        ``("duplicate", message id)`` or ``("refused", "path: reason")``.
         """
         self.ensure_one()
-        if validators is None:
-            validators = self._item_validators()
-        event_type, validator = validators.get(envelope["type"], (None, None))
-        if validator:
-            errors = validation_errors(validator, envelope["data"])
-            if errors:
-                return "refused", errors[0]
-        # Stored as the webhook controller stores: in the hub's name, with its rights.
-        messages = (
-            self.env["integration.message"]
-            .sudo()
-            .with_context(allowed_company_ids=[self.company_id.id], tracking_disable=True)
-        )
-        if messages.search_count(
-            [("endpoint_id", "=", self.id), ("sender_message_id", "=", sender_message_id)]
-        ):
-            return "duplicate", None
-        body = json.dumps(envelope)
-        message = messages.create(
-            {
-                "direction": "in",
-                "backend_id": self.backend_id.id,
-                "endpoint_id": self.id,
-                "event_type": envelope["type"],
-                "event_type_id": event_type.id if event_type else False,
-                "sender_message_id": sender_message_id,
-                "correlation_id": sender_message_id,
-                "payload": body,
-                "payload_sha256": payload.sha256(body.encode()),
-                "state": "queued" if event_type else "ignored",
-            }
-        )
-        if event_type:
-            message._enqueue()
-        return "stored", message
-
-    def _item_validators(self):
-        self.ensure_one()
-        return {t.code: (t, t._validator()) for t in self.sudo().event_type_ids}
+        try:
+            _status, answer = self._intake(
+                self._webhook_profile(self.id),
+                sender_message_id,
+                envelope,
+                original=json.dumps(original, sort_keys=True, ensure_ascii=False),
+                from_sender=False,
+            )
+        except IntakeError as error:
+            return "refused", REFUSALS.get(error.code, error.message)
+        if answer["status"] == "duplicate":
+            return "duplicate", answer["id"]
+        return "stored", answer["id"]

@@ -185,7 +185,6 @@ class IntegrationFeed(models.Model):
         """Store each item as a queued message of the endpoint: (stored, duplicates,
         refusals) where a refusal names the item and what was wrong with it."""
         endpoint = self.endpoint_id
-        validators = endpoint._item_validators()
         stored, duplicates, refused = 0, 0, []
         for index, item in enumerate(items):
             problem = feed.item_problem(item)
@@ -193,7 +192,7 @@ class IntegrationFeed(models.Model):
                 refused.append(f"items/{index}: {problem}")
                 continue
             outcome, detail = endpoint._store_item(
-                feed.item_message_id(item), feed.item_envelope(item), validators
+                feed.item_message_id(item), feed.item_envelope(item), item
             )
             if outcome == "refused":
                 refused.append(f"{item['id']}: {detail}"[:255])

@@ -100,9 +100,9 @@ class IntegrationImport(models.Model):
     def _schema(self):
         return json.loads(self.event_type_id.schema_json)
 
-    def _rows(self):
+    def _rows(self, start=1):
         self.ensure_one()
-        return fileimport.iter_rows(self._content(), self.file_format, self._schema())
+        return fileimport.iter_rows(self._content(), self.file_format, self._schema(), start)
 
     def _row_problem(self, data, validator):
         if isinstance(data, fileimport.RowError):
@@ -162,7 +162,7 @@ class IntegrationImport(models.Model):
                     )
                 )
             try:
-                rows = sum(1 for _row in record._rows())
+                rows = fileimport.count_rows(record._content(), record.file_format)
             except fileimport.RowError as exc:
                 raise UserError(str(exc)) from exc
             chunks = max(1, -(-rows // record.chunk_size))
@@ -192,22 +192,22 @@ class IntegrationImport(models.Model):
         if self.state != "importing":
             return f"Nothing to do: the import is {self.state}."
         endpoint = self.endpoint_id
-        validators = endpoint._item_validators()
         code = self.event_type_id.code
         timestamp = datetime.now(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
         counts = {"stored": 0, "duplicate": 0, "refused": 0}
         refusals = []
-        for number, data in self._rows():
-            if number < start:
-                continue
+        for number, data in self._rows(start):
             if number >= stop:
                 break
             if isinstance(data, fileimport.RowError):
                 outcome, detail = "refused", str(data)
             else:
                 envelope = {"type": code, "timestamp": timestamp, "data": data}
+                # The row, not the envelope dated now, is what another file may hold again.
                 outcome, detail = endpoint._store_item(
-                    fileimport.row_message_id(self.id, number, data), envelope, validators
+                    fileimport.row_message_id(self.id, number, data),
+                    envelope,
+                    {"type": code, "data": data},
                 )
             counts[outcome] += 1
             if outcome == "refused":

@@ -152,6 +152,8 @@ class TestFeedPull(RealRequestsMixin, IntegrationHubCase, TransactionCase):
             cr.execute("DROP SEQUENCE ih_test_feed_inserts")
 
     def test_pages_become_queued_messages_and_the_cursor_follows(self):
+        # The hub asks for its pages: the endpoint's rate limit (for senders) does not apply.
+        self.endpoint.rate_limit_per_minute = 1
         self.assertEqual(self._pull_all(), 3)
         messages = self._messages()
         self.assertEqual(
@@ -160,6 +162,7 @@ class TestFeedPull(RealRequestsMixin, IntegrationHubCase, TransactionCase):
         )
         self.assertEqual(set(messages.mapped("state")), {"queued"})
         self.assertTrue(all(messages.job_id))
+        self.assertEqual(messages.mapped("reference"), [f"C-{n}" for n in range(1, 6)])
         self.assertEqual((self.feed.cursor, self.feed.item_count), ("5", 5))
         self.assertEqual(
             [query.get("since") for query, _headers in self.server.requests], [None, "2", "4"]
@@ -209,8 +212,19 @@ class TestFeedPull(RealRequestsMixin, IntegrationHubCase, TransactionCase):
                 self.assertEqual(self.feed.cursor, "2")
                 self.assertGreaterEqual(self.feed.next_run_date, before + timedelta(seconds=10))
         self.assertEqual(self.feed.failure_count, 2)
+        # The backend's form and Overview card say so, and open the failing feed.
+        backend = self.backend
+        backend.invalidate_recordset()
+        self.assertEqual(backend.feed_failing_count, 1)
+        self.assertIn(
+            "Contacts changes failed 2 times in a row: Page unreadable", backend.feed_alert
+        )
+        action = backend.with_context(figure="feeds").action_overview_open()
+        self.assertEqual(self.env[action["res_model"]].search(action["domain"]), self.feed)
         self._pull_all()
         self.assertEqual((self.feed.failure_count, self.feed.last_error), (0, False))
+        backend.invalidate_recordset()
+        self.assertEqual((backend.feed_failing_count, backend.feed_alert), (0, False))
         self.assertEqual(len(self._messages()), 5)
 
     def test_reading_again_stores_nothing_twice_but_new_versions_are_new(self):

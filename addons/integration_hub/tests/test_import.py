@@ -7,7 +7,8 @@ from odoo.tests import BaseCase, TransactionCase, tagged
 from odoo.addons.queue_job.job import Job
 
 from .. import fileimport
-from .common import IntegrationHubCase
+from ..exceptions import IntakeError
+from .common import IntegrationHubCase, contact_event
 
 CONTACT_SCHEMA = {
     "properties": {
@@ -108,23 +109,28 @@ class TestFileImport(IntegrationHubCase, TransactionCase):
     def test_rows_become_messages_in_chunked_jobs_with_a_summary(self):
         rows = ["id,name,is_company"]
         rows += [f"C-{n},Clinic {n},true" for n in range(1, 6)]
-        rows += ["C-2,Clinic 2 again,true", "C-7,,true", "C-8,Clinic 8,perhaps"]
+        rows += ["C-2,Clinic 2,true", "C-7,,true", "C-8,Clinic 8,perhaps"]
+        rows += ["C-3,Clinic 3 renamed,true"]
         record = self._import("\n".join(rows) + "\n", chunk_size=3)
         record.action_import()
         # The browser's request only counts and queues: no row is stored yet.
-        self.assertEqual((record.state, record.row_count, record.chunk_count), ("importing", 8, 3))
+        self.assertEqual((record.state, record.row_count, record.chunk_count), ("importing", 9, 3))
         self.assertFalse(self._messages())
         self.assertEqual(len(self._run_import_jobs(record)), 3)
         self.assertEqual(record.state, "done")
         self.assertEqual(
-            (record.accepted_count, record.duplicate_count, record.refused_count), (5, 1, 2)
+            (record.accepted_count, record.duplicate_count, record.refused_count), (5, 1, 3)
         )
         self.assertEqual(record.progress, 100.0)
+        # The same row again is a duplicate; the same id with other data is refused,
+        # never silently dropped nor stored over the first.
         self.assertEqual(
             record.refusals.splitlines(),
             [
                 "row 7: data: 'name' is a required property",
                 "row 8: is_company: 'perhaps' is not of type 'boolean'",
+                "row 9: already received with other data (a newer updated_at makes it a "
+                "new version)",
             ],
         )
         messages = self._messages()
@@ -132,6 +138,10 @@ class TestFileImport(IntegrationHubCase, TransactionCase):
             messages.mapped("sender_message_id"), [f"import:C-{n}" for n in range(1, 6)]
         )
         self.assertEqual(set(messages.mapped("state")), {"queued"})
+        # Stored by the webhooks' intake: business reference, duplicates counted on the
+        # first message.
+        self.assertEqual(messages.mapped("reference"), [f"C-{n}" for n in range(1, 6)])
+        self.assertEqual(messages.mapped("duplicate_count"), [0, 1, 0, 0, 0])
         self.assertEqual(json.loads(messages[0].payload)["data"]["is_company"], True)
         self.assertTrue(
             all(job.channel == self.backend.channel_id.complete_name for job in messages.job_id)
@@ -150,6 +160,26 @@ class TestFileImport(IntegrationHubCase, TransactionCase):
         self._run_import_jobs(again)
         self.assertEqual((again.accepted_count, again.duplicate_count), (0, 2))
         self.assertEqual(len(self._messages()), 2)
+
+    def test_an_import_is_not_held_to_the_endpoint_rate_limit(self):
+        """The limit protects the endpoint from senders; an administrator's file of
+        more rows than it allows a minute is imported whole."""
+        self.endpoint.rate_limit_per_minute = 2
+        endpoints = self.env["integration.endpoint"]
+        profile = endpoints._webhook_profile(self.endpoint.id)
+        for number in (1, 2):
+            endpoints._intake(profile, f"msg_{number}", contact_event(f"W-{number}"))
+        with self.assertRaises(IntakeError) as refused:
+            endpoints._intake(profile, "msg_3", contact_event("W-3"))
+        self.assertEqual(refused.exception.code, "rate_limited")
+        rows = ["id,name"] + [f"C-{n},Clinic {n}" for n in range(1, 8)]
+        record = self._import("\n".join(rows) + "\n", chunk_size=4)
+        record.action_import()
+        self._run_import_jobs(record)
+        self.assertEqual(
+            (record.state, record.accepted_count, record.refused_count), ("done", 7, 0)
+        )
+        self.assertEqual(len(self._messages()), 9)
 
     def test_an_unreadable_file_or_a_type_the_endpoint_refuses_is_a_clear_error(self):
         record = self.env["integration.import"].create(
