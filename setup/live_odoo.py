@@ -134,7 +134,7 @@ class OdooServer:
         answer = requests.post(f"{self.url}/jsonrpc", json=payload, timeout=60).json()
         if "error" in answer:
             raise RuntimeError(str(answer["error"])[:2000])
-        return answer["result"]
+        return answer.get("result")  # a method returning None answers no "result"
 
     def subscribe_contacts(self, name, url, secret, subscription, **backend_values):
         """A backend receiving contact.upserted at ``url`` signed with ``secret``.

@@ -6,6 +6,11 @@ from odoo import models
 
 from ..exceptions import IntakeError
 
+# The jobs that read a feed page or a chunk of a file go before the messages they
+# stored (queue_job's default priority is 10): the next page or chunk is queued after
+# them, and would otherwise wait for all of them to be processed.
+INTAKE_JOB_PRIORITY = 5
+
 # What a refused item or row is told, by the intake's error code; others keep the
 # intake's own message (a schema error names its field path).
 REFUSALS = {

@@ -5,6 +5,7 @@ from odoo.exceptions import UserError, ValidationError
 
 from .. import delivery, feed
 from ..retry import delay_after
+from .integration_endpoint_items import INTAKE_JOB_PRIORITY
 
 
 class IntegrationFeed(models.Model):
@@ -99,6 +100,7 @@ class IntegrationFeed(models.Model):
             .with_delay(
                 channel=self.backend_id.sudo().channel_id.complete_name or "root.integration",
                 identity_key=f"integration.feed,{self.id},pull",
+                priority=INTAKE_JOB_PRIORITY,
                 description=f"Pull feed {self.name}",
             )
             ._job_pull_page()

@@ -8,6 +8,7 @@ from odoo import api, fields, models
 from odoo.exceptions import UserError
 
 from .. import fileimport
+from .integration_endpoint_items import INTAKE_JOB_PRIORITY
 from .integration_event_type import validation_errors
 
 PREVIEW_ROWS = 10
@@ -149,7 +150,7 @@ class IntegrationImport(models.Model):
     # Importing ----------------------------------------------------------------
 
     def action_import(self):
-        """Count the rows and queue one job per chunk of rows."""
+        """Count the rows and queue the job of the first chunk of rows."""
         for record in self:
             if record.state != "draft":
                 raise UserError(self.env._("%(name)s is already imported.", name=record.name))
@@ -174,23 +175,35 @@ class IntegrationImport(models.Model):
                     "chunk_done_count": 0,
                 }
             )
-            hub_env = self.env(user=self.env["integration.endpoint"]._webhook_uid(), su=True)
-            channel = record.backend_id.sudo().channel_id.complete_name or "root.integration"
-            for chunk in range(chunks):
-                start = chunk * record.chunk_size + 1
-                stop = start + record.chunk_size
-                record.with_env(hub_env).with_delay(
-                    channel=channel,
-                    identity_key=f"integration.import,{record.id},{start}",
-                    description=f"Import rows {start}-{stop - 1} of {record.name}",
-                )._job_import_chunk(start, stop)
+            record._enqueue_chunk(1)
         return True
+
+    def _enqueue_chunk(self, start):
+        """Queue the job importing the rows from ``start``. One chunk at a time, each
+        queuing the next when it commits: parallel chunks would all update this
+        import's counters, and all but one would fail to serialize and redo their rows
+        (the rows' own processing jobs still run in parallel)."""
+        self.ensure_one()
+        hub_env = self.env(user=self.env["integration.endpoint"]._webhook_uid(), su=True)
+        stop = start + self.chunk_size
+        return (
+            self.with_env(hub_env)
+            .with_delay(
+                channel=self.backend_id.sudo().channel_id.complete_name or "root.integration",
+                identity_key=f"integration.import,{self.id},{start}",
+                priority=INTAKE_JOB_PRIORITY,
+                description=f"Import rows {start}-{stop - 1} of {self.name}",
+            )
+            ._job_import_chunk(start, stop)
+        )
 
     def _job_import_chunk(self, start, stop):
         """Import a chunk of a file's rows"""
         self.ensure_one()
         if self.state != "importing":
             return f"Nothing to do: the import is {self.state}."
+        if (start - 1) // self.chunk_size < self.chunk_done_count:
+            return f"Nothing to do: rows {start}-{stop - 1} are imported."
         endpoint = self.endpoint_id
         code = self.event_type_id.code
         timestamp = datetime.now(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
@@ -235,6 +248,8 @@ class IntegrationImport(models.Model):
             ],
         )
         self.invalidate_recordset()
+        if self.state == "importing":
+            self._enqueue_chunk(stop)
         return (
             f"{counts['stored']} accepted, {counts['duplicate']} duplicates, "
             f"{counts['refused']} refused"

@@ -82,16 +82,24 @@ class TestFileImport(IntegrationHubCase, TransactionCase):
         )
 
     def _run_import_jobs(self, record):
-        jobs = self.env["queue.job"].search(
-            [("model_name", "=", "integration.import"), ("state", "=", "pending")], order="id"
-        )
-        for job_record in jobs:
+        """Run the import's chunk jobs as the runner would, each queuing the next."""
+        done = self.env["queue.job"]
+        while True:
+            job_record = self.env["queue.job"].search(
+                [("model_name", "=", "integration.import"), ("state", "=", "pending")],
+                order="id",
+                limit=1,
+            )
+            if not job_record:
+                break
+            self.assertLess(len(done), 20)
             job = Job.load(self.env, job_record.uuid)
             job.perform()
             job.set_done()
             job.store()
+            done |= job_record
         record.invalidate_recordset()
-        return jobs
+        return done
 
     def _messages(self):
         return self.env["integration.message"].search(
@@ -116,7 +124,16 @@ class TestFileImport(IntegrationHubCase, TransactionCase):
         # The browser's request only counts and queues: no row is stored yet.
         self.assertEqual((record.state, record.row_count, record.chunk_count), ("importing", 9, 3))
         self.assertFalse(self._messages())
-        self.assertEqual(len(self._run_import_jobs(record)), 3)
+        # One chunk at a time (parallel chunks would fight over the counters), and
+        # before the messages they stored, so a chunk never waits for their processing.
+        self.assertEqual(
+            self.env["queue.job"].search_count([("model_name", "=", "integration.import")]), 1
+        )
+        chunk_jobs = self._run_import_jobs(record)
+        self.assertEqual(len(chunk_jobs), 3)
+        self.assertLess(
+            max(chunk_jobs.mapped("priority")), min(self._messages().job_id.mapped("priority"))
+        )
         self.assertEqual(record.state, "done")
         self.assertEqual(
             (record.accepted_count, record.duplicate_count, record.refused_count), (5, 1, 3)
