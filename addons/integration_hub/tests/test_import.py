@@ -198,6 +198,20 @@ class TestFileImport(IntegrationHubCase, TransactionCase):
         )
         self.assertEqual(len(self._messages()), 9)
 
+    def test_a_chunk_run_again_imports_nothing_twice(self):
+        record = self._import("id,name\nC-1,North\nC-2,South\nC-3,East\n", chunk_size=2)
+        record.action_import()
+        record._job_import_chunk(1, 3)
+        record.invalidate_recordset()
+        self.assertEqual((record.chunk_done_count, record.accepted_count), (1, 2))
+        self.assertIn("Nothing to do", record._job_import_chunk(1, 3))
+        record.invalidate_recordset()
+        self.assertEqual((record.chunk_done_count, record.accepted_count), (1, 2))
+        self._run_import_jobs(record)
+        self.assertEqual(
+            (record.state, record.accepted_count, record.duplicate_count), ("done", 3, 0)
+        )
+
     def test_an_unreadable_file_or_a_type_the_endpoint_refuses_is_a_clear_error(self):
         record = self.env["integration.import"].create(
             {
