@@ -416,6 +416,7 @@ class IntegrationBackend(models.Model):
         super()'s, with one grouped query for all of ``self``, never a scan of its
         history."""
         return {backend.id: {} for backend in self}
+
     # Pull feeds' health, on the form and the card ----------------------------------
 
     feed_ids = fields.One2many("integration.feed", "backend_id", string="Pull feeds")

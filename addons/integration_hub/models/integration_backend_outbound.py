@@ -178,7 +178,9 @@ class IntegrationBackend(models.Model):
 
     def _check_manager(self):
         """Actions that send traffic or override the circuit are for Integrations /
-        Manager, whatever calls them (a button or RPC)."""
+        Manager, whatever calls them (a button or RPC), on backends of their companies
+        (the circuit is SQL, which no record rule guards)."""
+        self.check_access("write")
         if self.env.su or self.env.user.has_group("integration_hub.integration_hub_group_manager"):
             return
         raise AccessError(

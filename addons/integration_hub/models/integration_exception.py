@@ -136,6 +136,69 @@ class IntegrationException(models.Model):
     resolved_by_id = fields.Many2one("res.users", string="Closed by", readonly=True)
     resolved_date = fields.Datetime(string="Closed on", readonly=True)
 
+    @api.model
+    def _identifying_fields(self):
+        """What the exception is about and how it ended: written by the hub's own
+        processing and actions (with elevated rights), never by a person over RPC,
+        since Retry and Map code act on them with elevated rights."""
+        return {
+            "message_id",
+            "kind",
+            "explanation",
+            "state",
+            "code_kind_id",
+            "external_code",
+            "waiting_res_model",
+            "waiting_external_id",
+            "resolved_by_id",
+            "resolved_date",
+            "failure_count",
+            "last_seen_date",
+            "res_model",
+            "res_id",
+            "retry_user_id",
+            "review_rule_id",
+            "approved_by_id",
+            "approved_date",
+            "fix_res_model",
+            "fix_res_id",
+            # Related to the message: writing them would write the message.
+            "backend_id",
+            "company_id",
+            "event_type",
+            "reference",
+            "business_domain",
+        }
+
+    def _check_identifying_write(self, fields_written):
+        if self.env.su or self.env.user.has_group("base.group_system"):
+            return
+        refused = sorted(set(fields_written) & self._identifying_fields())
+        if refused:
+            raise AccessError(
+                self.env._(
+                    "Only the hub sets %(fields)s of an exception: use its buttons (Take it, "
+                    "Retry, Ignore, Map code and retry).",
+                    fields=", ".join(refused),
+                )
+            )
+
+    def _check_may_resolve(self):
+        """Resolving replays or cancels the message with elevated rights: only for the
+        people of the exception's flow (its business domain), whatever calls it."""
+        if self.env.su:
+            return
+        refused = self.filtered(
+            lambda e: not e.sudo().message_id.event_type_id.domain_id._user_works_in()
+        )
+        if refused:
+            raise AccessError(
+                self.env._(
+                    "You do not work in the flow of these exceptions: %(names)s.",
+                    names=", ".join(refused.sudo().mapped("name")),
+                )
+            )
+
     @api.depends("kind", "message_id.name")
     def _compute_name(self):
         kinds = dict(self._fields["kind"]._description_selection(self.env))
@@ -225,9 +288,10 @@ class IntegrationException(models.Model):
             explanation=explanation,
             last_seen_date=fields.Datetime.now(),
         )
-        current = message.exception_ids._awaiting_success()[:1]
+        # The hub's own bookkeeping: identifying fields are written with elevated rights.
+        current = message.exception_ids._awaiting_success()[:1].sudo()
         if not current:
-            return self.create(dict(values, message_id=message.id))
+            return self.sudo().create(dict(values, message_id=message.id)).sudo(self.env.su)
         same_cause = current.kind == kind and current.explanation == explanation
         # Open again (it needs someone again), still with its assignee.
         current.write(dict(values, failure_count=current.failure_count + 1, state="open"))
@@ -237,7 +301,7 @@ class IntegrationException(models.Model):
             if same_cause
             else self.env._("The retry failed for another reason: %(error)s", error=explanation)
         )
-        return current
+        return current.sudo(self.env.su)
 
     @api.model_create_multi
     def create(self, vals_list):
@@ -256,6 +320,7 @@ class IntegrationException(models.Model):
         return exceptions
 
     def write(self, vals):
+        self._check_identifying_write(vals)
         result = super().write(vals)
         if vals.get("user_id"):
             self.filtered(lambda e: e.state in OPEN_STATES)._schedule_activity()
@@ -307,7 +372,7 @@ class IntegrationException(models.Model):
     def _close(self, state, note=None):
         """Close the exceptions (resolved, ignored or cancelled): their assignee's
         to-do is done."""
-        for exception in self:
+        for exception in self.sudo():
             exception.write(
                 {
                     "state": state,
@@ -353,6 +418,7 @@ class IntegrationException(models.Model):
         """Open the wizard that maps the unmapped code, then retries."""
         self.ensure_one()
         self._check_open()
+        self._check_may_resolve()
         if self.kind != "unmapped_code" or not self.code_kind_id or not self.external_code:
             raise UserError(self.env._("This exception is not about an unmapped code."))
         self.code_kind_id._check_user_may_map()
@@ -404,12 +470,14 @@ class IntegrationException(models.Model):
 
     def action_take(self):
         self._check_open()
-        self.write({"state": "in_progress", "user_id": self.env.user.id})
+        self._check_may_resolve()
+        self.sudo().write({"state": "in_progress", "user_id": self.env.user.id})
 
     def action_retry(self):
         """Replay the messages; the exceptions resolve when processing succeeds."""
         self._check_open()
-        self.write({"retry_user_id": self.env.user.id})
+        self._check_may_resolve()
+        self.sudo().write({"retry_user_id": self.env.user.id})
         self._post_note(self.env._("Retry requested by %(user)s.", user=self.env.user.name))
         # Integration users resolve exceptions without managing messages: the replay
         # runs with elevated rights, still in their name (su keeps the user).
@@ -419,12 +487,14 @@ class IntegrationException(models.Model):
     def action_ignore(self):
         """Close the exceptions without processing their messages."""
         self._check_open()
+        self._check_may_resolve()
         self._close("ignored")
         self.message_id.sudo().filtered(lambda m: m.state == "exception").action_cancel()
         return True
 
     def _check_review(self):
         self._check_open()
+        self._check_may_resolve()
         other = self.filtered(lambda e: e.kind != "review" or not e.review_rule_id)
         if other:
             raise UserError(
@@ -440,7 +510,7 @@ class IntegrationException(models.Model):
         self._check_review()
         now = fields.Datetime.now()
         for exception in self:
-            exception.write(
+            exception.sudo().write(
                 {
                     "state": "in_progress",
                     "approved_by_id": self.env.user.id,

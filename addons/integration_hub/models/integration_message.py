@@ -771,7 +771,10 @@ class IntegrationMessage(models.Model):
         for message in self.filtered(lambda m: m.state == "ignored"):
             message._accept_event_type()
         self._enqueue()
-        self.exception_ids.filtered(lambda e: e.state == "open").write({"state": "in_progress"})
+        # The exceptions' state is the hub's to write (elevated), whoever replays.
+        self.exception_ids.sudo().filtered(lambda e: e.state == "open").write(
+            {"state": "in_progress"}
+        )
         return True
 
     @api.model

@@ -6,6 +6,7 @@ from . import (
     test_decimals,
     test_echo,
     test_exceptions,
+    test_exception_access,
     test_feed,
     test_import,
     test_intake,

@@ -57,6 +57,39 @@ class RealRequestsMixin:
         cls.addClassCleanup(patcher.stop)
 
 
+class RpcMixin:
+    """Calls over JSON-RPC as a user would make them (mixed into an HttpCase): the
+    buttons a form hides are still methods anyone may call."""
+
+    def _rpc(self, user, model, method, *args, **kwargs):
+        """``(True, result)`` or ``(False, the error's class name)`` of ``model.method(*args,
+        **kwargs)`` called by ``user`` (new_test_user's password is the login)."""
+        body = {
+            "jsonrpc": "2.0",
+            "method": "call",
+            "params": {
+                "service": "object",
+                "method": "execute_kw",
+                "args": [
+                    self.env.cr.dbname,
+                    user.id,
+                    user.login,
+                    model,
+                    method,
+                    list(args),
+                    kwargs,
+                ],
+            },
+            "id": uuid.uuid4().hex,
+        }
+        answer = self.url_open(
+            "/jsonrpc", data=json.dumps(body), headers={"Content-Type": "application/json"}
+        ).json()
+        if "error" in answer:
+            return False, answer["error"]["data"]["name"]
+        return True, answer.get("result")
+
+
 class IntegrationHubCase:
     """Factories shared by the hub's tests (mixed into Odoo test cases)."""
 

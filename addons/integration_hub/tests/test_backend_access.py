@@ -1,15 +1,12 @@
-import json
-import uuid
-
 from odoo.tests import HttpCase, new_test_user, tagged
 
-from .common import IntegrationHubCase
+from .common import IntegrationHubCase, RpcMixin
 
 ACCESS_ERROR = "odoo.exceptions.AccessError"
 
 
 @tagged("post_install", "-at_install")
-class TestBackendActionAccess(IntegrationHubCase, HttpCase):
+class TestBackendActionAccess(RpcMixin, IntegrationHubCase, HttpCase):
     """Who may send traffic, override the circuit or open the SSRF guard, asked over
     JSON-RPC as each role would (the buttons are hidden; RPC must refuse too)."""
 
@@ -33,33 +30,8 @@ class TestBackendActionAccess(IntegrationHubCase, HttpCase):
             ),
         }
 
-    def _rpc(self, role, method, *args):
-        """``(True, result)`` or ``(False, the error's class name)`` of a call as ``role``
-        (new_test_user's password is the login)."""
-        user = self.users[role]
-        payload = {
-            "jsonrpc": "2.0",
-            "method": "call",
-            "params": {
-                "service": "object",
-                "method": "execute_kw",
-                "args": [
-                    self.env.cr.dbname,
-                    user.id,
-                    user.login,
-                    "integration.backend",
-                    method,
-                    [self.backend.ids, *args],
-                ],
-            },
-            "id": uuid.uuid4().hex,
-        }
-        answer = self.url_open(
-            "/jsonrpc", data=json.dumps(payload), headers={"Content-Type": "application/json"}
-        ).json()
-        if "error" in answer:
-            return False, answer["error"]["data"]["name"]
-        return True, answer.get("result")
+    def _call(self, role, method, *args):
+        return self._rpc(self.users[role], "integration.backend", method, self.backend.ids, *args)
 
     def _outbound_messages(self):
         return self.env["integration.message"].search(
@@ -84,7 +56,7 @@ class TestBackendActionAccess(IntegrationHubCase, HttpCase):
         ):
             with self.subTest(role=role):
                 before = self._outbound_messages()
-                ok, result = self._rpc(role, "action_send_test_event")
+                ok, result = self._call(role, "action_send_test_event")
                 created = self._outbound_messages() - before
                 self.assertEqual(ok, allowed, result)
                 if allowed:
@@ -102,7 +74,7 @@ class TestBackendActionAccess(IntegrationHubCase, HttpCase):
         ):
             with self.subTest(role=role):
                 self._open_circuit()
-                ok, result = self._rpc(role, "action_reset_circuit")
+                ok, result = self._call(role, "action_reset_circuit")
                 self.assertEqual(ok, allowed, result)
                 self.backend.invalidate_recordset(["circuit_state"])
                 self.assertEqual(self.backend.circuit_state, "closed" if allowed else "open")
@@ -118,7 +90,7 @@ class TestBackendActionAccess(IntegrationHubCase, HttpCase):
         ):
             with self.subTest(role=role):
                 self.backend.outbound_allow_private = False
-                ok, result = self._rpc(role, "write", {"outbound_allow_private": True})
+                ok, result = self._call(role, "write", {"outbound_allow_private": True})
                 self.assertEqual(ok, allowed, result)
                 self.backend.invalidate_recordset(["outbound_allow_private"])
                 self.assertEqual(self.backend.outbound_allow_private, allowed)
@@ -130,7 +102,7 @@ class TestBackendActionAccess(IntegrationHubCase, HttpCase):
         )
         self.assertEqual(log[:1].author_id, self.users["system"].partner_id)
         # A manager still saves the rest of the form as long as the flag is unchanged.
-        ok, result = self._rpc(
+        ok, result = self._call(
             "manager", "write", {"outbound_allow_private": True, "outbound_read_timeout": 7}
         )
         self.assertTrue(ok, result)

@@ -45,6 +45,20 @@ class IntegrationCodeMapWizard(models.TransientModel):
         if exception.kind != "unmapped_code" or not kind or not exception.external_code:
             raise UserError(self.env._("This exception is not about an unmapped code."))
         kind._check_user_may_map()
+        exception._check_may_resolve()
+        current = self._current_mapping(exception)
+        if current.active:
+            # The mapping is saved with elevated rights: a code already mapped is changed
+            # only by those who manage code maps, on the code map itself.
+            raise UserError(
+                self.env._(
+                    "%(kind)s code '%(code)s' of %(backend)s is already mapped: retry the "
+                    "exception, or ask an Integrations manager to change the code map.",
+                    kind=kind.name,
+                    code=exception.external_code,
+                    backend=exception.backend_id.name,
+                )
+            )
         record = self._record()
         if not record:
             raise UserError(
@@ -91,25 +105,35 @@ class IntegrationCodeMapWizard(models.TransientModel):
             waiting.message_post(body=note)
         # The people who resolve a flow's exceptions retry them without managing
         # messages: the replay runs with elevated rights, still in their name.
+        retried.with_user(self.env.user)._check_may_resolve()
         retried.with_user(self.env.user).sudo().action_retry()
         return {"type": "ir.actions.act_window_close"}
+
+    def _current_mapping(self, exception):
+        """The backend's code map of the exception's code, archived ones included."""
+        return (
+            self.env["integration.code.map"]
+            .sudo()
+            .with_context(active_test=False)
+            .search(
+                [
+                    ("backend_id", "=", exception.backend_id.id),
+                    ("kind", "=", exception.code_kind_id.code),
+                    ("external_code", "=", exception.external_code),
+                ],
+                limit=1,
+            )
+        )
 
     def _save_mapping(self, exception, record):
         """Create or update the code map, with elevated rights: the user may map codes
         of this kind without configuring the hub."""
-        code_maps = self.env["integration.code.map"].sudo().with_context(active_test=False)
+        code_maps = self.env["integration.code.map"].sudo()
         values = {
             "record_ref": f"{record._name},{record.id}",
             "active": True,
         }
-        mapping = code_maps.search(
-            [
-                ("backend_id", "=", exception.backend_id.id),
-                ("kind", "=", exception.code_kind_id.code),
-                ("external_code", "=", exception.external_code),
-            ],
-            limit=1,
-        )
+        mapping = self._current_mapping(exception)
         if mapping:
             if self.description:
                 values["description"] = self.description

@@ -33,7 +33,8 @@ class IntegrationException(models.Model):
             ],
             limit=1,
         )
-        return existing or self.create(
+        # Opened by the hub's processing: identifying fields are written with elevated rights.
+        return existing or self.sudo().create(
             {
                 "message_id": message.id,
                 "kind": kind,
@@ -43,6 +44,10 @@ class IntegrationException(models.Model):
                 "res_id": record.id if record else False,
             }
         )
+
+    @api.model
+    def _identifying_fields(self):
+        return super()._identifying_fields() | {"follow_up"}
 
     def _awaiting_success(self):
         # A buyer's decision (rejected line, short delivery) is not resolved by the
