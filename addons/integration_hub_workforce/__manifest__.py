@@ -22,6 +22,7 @@
         "views/hr_employee_views.xml",
         "views/integration_workforce_report_views.xml",
         "views/integration_workforce_gap_views.xml",
+        "views/integration_exception_views.xml",
         "views/integration_hub_workforce_menus.xml",
     ],
     "post_init_hook": "post_init_hook",
