@@ -2,7 +2,7 @@
     "name": "Integration Hub Billing",
     "summary": "Revenue cycle: patients, payers, appointments and charges become invoices, "
     "payments reconcile, finance resolves exceptions from Accounting",
-    "version": "18.0.1.1.0",
+    "version": "18.0.1.2.0",
     "category": "Accounting",
     "author": "Healthcare Integration Hub contributors",
     "website": "https://github.com/healthcare-integration-hub/odoo-integration-hub",

@@ -18,4 +18,5 @@ from . import (
     integration_serializer_billing,
     integration_serializer_invoice,
     integration_serializer_payment,
+    res_partner,
 )
