@@ -4,6 +4,7 @@ from . import (
     test_finance_ui,
     test_issue_fix,
     test_outbound_billing,
+    test_patient_access,
     test_payments,
     test_review,
     test_tour,
