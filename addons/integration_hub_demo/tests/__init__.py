@@ -1,4 +1,5 @@
 from . import (
+    test_access_matrix,
     test_demo,
     test_demo_billing,
     test_demo_fhir,
