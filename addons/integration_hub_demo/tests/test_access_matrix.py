@@ -33,7 +33,7 @@ OTHER_COMPANY = "integration_hub.integration_hub_group_manager,account.group_acc
 MODELS = [
     # model                               internal hub_user hub_manager invoicing stock  hr
     ("integration.appointment",            "----", "r---", "rwcu", "r---", "----", "----"),
-    ("integration.backend",                "----", "r---", "rwcu", "r---", "r---", "r---"),
+    ("integration.backend",                "----", "r---", "rwcu", "r---", "r---", "----"),
     ("integration.binding",                "----", "r---", "rwcu", "----", "----", "----"),
     ("integration.charge",                 "----", "r---", "r---", "rw--", "----", "----"),
     ("integration.code.kind",              "r---", "r---", "rwcu", "r---", "r---", "r---"),
@@ -231,6 +231,30 @@ class TestAccessMatrix(RpcMixin, IntegrationHubCase, HttpCase):
                         user, "integration.message", "read", message.ids, ["payload"]
                     )
                     self._assert_refused(ok, result, f"{role} reads a payload of another flow")
+
+    def test_each_role_opens_the_forms_of_its_flow(self):
+        """A screen a clerk cannot open is a bug: each flow role reads its exception and
+        message with every field their form views show."""
+        for role, flow in (("invoicing", "billing"), ("stock", "supply"), ("hr", "workforce")):
+            message = self._failed_message(flow)
+            for model, record in (
+                ("integration.exception", message.exception_ids),
+                ("integration.message", message),
+            ):
+                with self.subTest(role=role, model=model):
+                    user = self.users[role]
+                    ok, views = self._rpc(user, model, "get_views", [[False, "form"]])
+                    self.assertTrue(ok, views)
+                    fields = views["models"][model]["fields"]
+                    spec = {
+                        name: {"fields": {"display_name": {}}}
+                        if field["type"] == "many2one"
+                        else {}
+                        for name, field in fields.items()
+                    }
+                    ok, rows = self._rpc(user, model, "web_read", record.ids, spec)
+                    self.assertTrue(ok, rows)
+                    self.assertEqual(rows[0]["id"], record.id)
 
     def _do(self, action, user):
         """Run ``action`` as ``user`` on fresh billing records: ``(ok, result)``."""

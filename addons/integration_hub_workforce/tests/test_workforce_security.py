@@ -33,11 +33,17 @@ class TestWorkforceSecurity(WorkforceCase, TransactionCase):
             "hr_manager": {"report": True, "configuration": False},
             "integration_user": {"report": True, "configuration": True},
         }
-        report_models = ("integration.workforce.report", "integration.workforce.gap")
+        # HR officers also read the workforce flow's messages and exceptions (record
+        # rules keep other flows out: see integration_hub_demo's access matrix).
+        report_models = (
+            "integration.workforce.report",
+            "integration.workforce.gap",
+            "integration.message",
+            "integration.exception",
+        )
         configuration_models = (
             "integration.backend",
             "integration.endpoint",
-            "integration.message",
             "integration.code.map",
             "integration.workforce.link",
         )
