@@ -188,7 +188,7 @@ class TestExceptionAccess(RpcMixin, IntegrationHubCase, HttpCase):
         )
         exception.invalidate_recordset()
         self.assertEqual(
-            (exception.state, exception.message_id.state, exception.resolved_by_id),
+            (exception.state, exception.message_id.state, exception.retry_user_id),
             ("in_progress", "queued", mapper),
         )
         logged = exception.message_ids.filtered(lambda m: m.author_id == mapper.partner_id)

@@ -32,6 +32,8 @@ OTHER_COMPANY = "integration_hub.integration_hub_group_manager,account.group_acc
 # Records are further limited by the rules checked below (company, flow).
 MODELS = [
     # model                               internal hub_user hub_manager invoicing stock  hr
+    ("integration.alert",                  "----", "rw--", "rwcu", "----", "----", "----"),
+    ("integration.alert.rule",             "----", "r---", "rwcu", "----", "----", "----"),
     ("integration.appointment",            "----", "r---", "rwcu", "r---", "----", "----"),
     ("integration.backend",                "----", "r---", "rwcu", "r---", "r---", "----"),
     ("integration.binding",                "----", "r---", "rwcu", "----", "----", "----"),
@@ -45,12 +47,18 @@ MODELS = [
     ("integration.event.type",             "----", "r---", "rwcu", "----", "----", "----"),
     # Exceptions: nobody opens or deletes one; what it is about is the hub's to write.
     ("integration.exception",              "----", "rw--", "rw--", "rw--", "rw--", "rw--"),
+    ("integration.exception.rule",         "----", "r---", "rwcu", "----", "----", "----"),
     ("integration.feed",                   "----", "r---", "rwcu", "----", "----", "----"),
     ("integration.import",                 "----", "r---", "rwcu", "----", "----", "----"),
+    # Issues: every employee, limited by the rules of the exceptions and messages grouped.
+    ("integration.issue",                  "r---", "r---", "r---", "r---", "r---", "r---"),
+    ("integration.issue.confirm",          "rwc-", "rwc-", "rwc-", "rwc-", "rwc-", "rwc-"),
     ("integration.message",                "----", "r---", "rw--", "r---", "r---", "r---"),
     ("integration.message.attempt",        "----", "r---", "r---", "r---", "r---", "r---"),
     ("integration.message.bulk",           "----", "----", "rwcu", "----", "----", "----"),
+    ("integration.message.bulk.run",       "----", "----", "rwc-", "----", "----", "----"),
     ("integration.reconciliation.report",  "----", "----", "----", "r---", "----", "----"),
+    ("integration.review.rule",            "----", "r---", "rwcu", "----", "----", "----"),
     ("integration.subscription",           "----", "r---", "rwcu", "----", "----", "----"),
     ("integration.supply.consumption",     "----", "r---", "rwcu", "----", "r---", "----"),
     ("integration.supply.replenishment",   "----", "r---", "rwcu", "----", "r---", "----"),
