@@ -5,7 +5,13 @@ Before 18.0.1.1.0 billing kept ``unmapped_code_kind``/``unmapped_code`` and supp
 ``code_kind``/``external_code`` on integration.exception. Odoo keeps the columns of
 removed fields, so they are read here, at the end of the update, once the flows have
 declared their code kinds (integration.code.kind) as data.
+
+Messages stored before they had a business reference get it from their payload.
 """
+
+import json
+
+from odoo import SUPERUSER_ID, api
 
 
 def _has_column(cr, column):
@@ -32,3 +38,46 @@ def migrate(cr, version):
                  FROM integration_code_kind k
                 WHERE k.code = x.code_kind AND x.code_kind_id IS NULL"""
         )
+    _name_messages_by_reference(cr)
+
+
+def _name_messages_by_reference(cr):
+    """Messages stored before the business reference existed get it from their
+    payload, so they and their exceptions are named by it ("CHG-9002 ·
+    charge.captured"), not by the sender's technical id."""
+    env = api.Environment(cr, SUPERUSER_ID, {})
+    messages = env["integration.message"]
+    last_id, named = 0, []
+    while True:
+        cr.execute(
+            """SELECT id, payload FROM integration_message
+                WHERE reference IS NULL AND payload IS NOT NULL AND id > %s
+                ORDER BY id LIMIT 5000""",
+            [last_id],
+        )
+        rows = cr.fetchall()
+        if not rows:
+            break
+        last_id = rows[-1][0]
+        values = []
+        for message_id, body in rows:
+            try:
+                envelope = json.loads(body)
+            except ValueError:
+                continue  # not JSON (e.g. a raw HL7 message): nothing to name it by
+            data = envelope.get("data") if isinstance(envelope, dict) else None
+            reference = messages._reference_of(data)
+            if reference:
+                values.append((message_id, reference))
+        if values:
+            cr.execute(
+                """UPDATE integration_message m SET reference = v.reference
+                     FROM unnest(%s::int[], %s::varchar[]) AS v(id, reference)
+                    WHERE m.id = v.id""",
+                [[row[0] for row in values], [row[1] for row in values]],
+            )
+            named.extend(message_id for message_id, _reference in values)
+    # The exceptions' stored names follow their messages' names.
+    exceptions = env["integration.exception"].search([("message_id", "in", named)])
+    env.add_to_compute(exceptions._fields["name"], exceptions)
+    exceptions.flush_recordset(["name"])
