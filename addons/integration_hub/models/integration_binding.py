@@ -114,6 +114,16 @@ class IntegrationBinding(models.Model):
         return bool(binding.external_updated_at and updated_at < binding.external_updated_at)
 
     @api.model
+    def _rebind(self, record, new_record):
+        """Every external id ``record`` is bound to, for any backend, now stands for
+        ``new_record``: two records turned out to be one (a patient merge)."""
+        record.ensure_one()
+        new_record.ensure_one()
+        bindings = self.search([("res_model", "=", record._name), ("res_id", "=", record.id)])
+        bindings.write({"res_id": new_record.id})
+        return bindings
+
+    @api.model
     def _bind(self, backend, external_id, record, updated_at=None, message=None):
         """Bind ``record`` to ``external_id`` for ``backend`` (create or update).
 

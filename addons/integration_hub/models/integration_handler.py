@@ -26,10 +26,6 @@ class IntegrationHandler(models.AbstractModel):
         when this flow does not know one."""
         return None
 
-    def _binding(self, message, model, external_id):
-        """The binding row of ``external_id`` (read-only use; prefer the binder API)."""
-        return self.env["integration.binding"]._find(message.backend_id, model, external_id)
-
     def _bound(self, message, model, external_id, wait=False):
         """The record of ``model`` bound to ``external_id`` at the message's backend
         (empty when unbound; ``wait=True`` waits for it, see ``WaitingForRecordError``)."""

@@ -28,6 +28,20 @@ class TestBinder(IntegrationHubCase, TransactionCase):
         self.assertEqual((unbound._name, len(unbound)), ("res.partner", 0))
         self.assertFalse(self.binder._to_external(other, self.partner))
 
+    def test_rebind_moves_every_external_id_of_a_record_to_another(self):
+        other = self._create_backend()
+        self.binder._bind(self.backend, "EXT-1", self.partner)
+        self.binder._bind(other, "OTHER-1", self.partner)
+        survivor = self.env["res.partner"].create({"name": "Survivor"})
+        self.binder._bind(self.backend, "EXT-2", survivor)
+        self.assertEqual(len(self.binder._rebind(self.partner, survivor)), 2)
+        for backend, external_id in ((self.backend, "EXT-1"), (other, "OTHER-1")):
+            self.assertEqual(
+                self.binder._to_internal(backend, "res.partner", external_id), survivor
+            )
+        self.assertFalse(self.binder._to_external(other, self.partner))
+        self.assertEqual(self.binder._to_external(other, survivor), "OTHER-1")
+
     def test_bind_again_updates_the_one_binding(self):
         first = self.binder._bind(self.backend, 42, self.partner)
         other_partner = self.env["res.partner"].create({"name": "Moved"})

@@ -40,13 +40,9 @@ class TestDemoHl7(IntegrationHubCase, HttpCase):
             with self.subTest(sample=name):
                 self._send(name)
         backend = self.env.ref("integration_hub_demo.integration_backend_hl7_demo")
-        bindings = self.env["integration.binding"].search([("backend_id", "=", backend.id)])
 
         def bound(model, external_id):
-            binding = bindings.filtered(
-                lambda b: b.res_model == model and b.external_id == external_id
-            )
-            return self.env[model].browse(binding.res_id)
+            return self.env["integration.binding"]._to_internal(backend, model, external_id)
 
         patient = bound("res.partner", "PAT-000123")
         self.assertEqual(patient.name, "Jane Doe")

@@ -16,7 +16,9 @@ class IntegrationHandlerCharge(models.AbstractModel):
         if not data.get("payer_id") and data.get("patient_id"):
             patient = self._bound(message, "res.partner", str(data["patient_id"]))
             payer = patient.integration_default_payer_id
-            external_id = payer and self._payer_external_id(message, payer)
+            external_id = payer and self.env["integration.binding"]._to_external(
+                message.backend_id, payer
+            )
             if external_id:
                 data = dict(data, payer_id=external_id)
             elif (
@@ -36,14 +38,3 @@ class IntegrationHandlerCharge(models.AbstractModel):
                     kind="unknown_payer",
                 )
         return super()._handle(message, data)
-
-    def _payer_external_id(self, message, payer):
-        binding = self.env["integration.binding"].search(
-            [
-                ("backend_id", "=", message.backend_id.id),
-                ("res_model", "=", "res.partner"),
-                ("res_id", "=", payer.id),
-            ],
-            limit=1,
-        )
-        return binding.external_id

@@ -26,11 +26,8 @@ class IntegrationHandlerPatientMerge(models.AbstractModel):
     def _move_to(self, merged, survivor):
         """Bindings, appointments, charges and open invoices of ``merged`` go to
         ``survivor``; ``merged`` is archived (kept for the history it appears in).
-        Every binding of ``merged``, of any backend, is re-pointed: the binder has no
-        call for "all ids of a record", so this is the one place that writes them."""
-        self.env["integration.binding"].search(
-            [("res_model", "=", "res.partner"), ("res_id", "=", merged.id)]
-        ).write({"res_id": survivor.id})
+        Every external id of ``merged``, of any backend, now stands for ``survivor``."""
+        self.env["integration.binding"]._rebind(merged, survivor)
         self.env["integration.appointment"].search([("patient_id", "=", merged.id)]).write(
             {"patient_id": survivor.id}
         )
