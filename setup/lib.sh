@@ -172,3 +172,42 @@ prepare() {
     python_env
     ensure_postgres
 }
+
+# export_pots CONF DB OUTDIR: each addon's translation template, as Odoo's exporter
+# (--i18n-export) writes it, to OUTDIR/<addon>/i18n/<addon>.pot; DB must have every
+# addon installed, demo data included (demo records carry terms too). One Odoo
+# process for all addons instead of one --i18n-export per addon. Fails when the
+# exporter could not read a file (its terms would silently be missing).
+export_pots() {
+    local conf db="$2" out log
+    conf="$(realpath "$1")" out="$(realpath -m "$3")" log="$(mktemp)"
+    (cd "$ODOO_SRC" && I18N_ADDONS="$(addon_list)" I18N_OUT="$out" \
+        "$PY" odoo-bin shell -c "$conf" -d "$db" --no-http --log-level=warn >"$log" 2>&1) <<'PY'
+import os
+from odoo.tools.translate import trans_export
+
+for addon in os.environ["I18N_ADDONS"].split(","):
+    folder = os.path.join(os.environ["I18N_OUT"], addon, "i18n")
+    os.makedirs(folder, exist_ok=True)
+    with open(os.path.join(folder, f"{addon}.pot"), "wb") as pot:
+        trans_export(None, [addon], pot, "po", env.cr)
+print("EXPORTED")
+PY
+    if ! grep -q "^EXPORTED" "$log" || grep -qE " (ERROR|CRITICAL) " "$log"; then
+        grep -vE "^(EXPORTED|Running as user)" "$log" >&2
+        rm -f "$log"
+        return 1
+    fi
+    rm -f "$log"
+}
+
+# stale_pots OUTDIR: the addons whose i18n/<addon>.pot differs from OUTDIR's, header
+# dates aside.
+stale_pots() {
+    local out="$1" addon
+    for addon in $(addon_list | tr , ' '); do
+        diff -q -I '^"POT-Creation-Date: ' -I '^"PO-Revision-Date: ' \
+            "$REPO/addons/$addon/i18n/$addon.pot" "$out/$addon/i18n/$addon.pot" \
+            >/dev/null 2>&1 || echo "$addon"
+    done
+}

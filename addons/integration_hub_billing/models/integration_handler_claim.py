@@ -37,6 +37,9 @@ class IntegrationHandlerClaim(models.AbstractModel):
         if binder._is_stale(message.backend_id, "account.move", external_id, updated_at):
             return invoices[:1]
         reason = " ".join(filter(None, [data.get("reason_code"), data.get("reason")]))
+        # Not in the call: an f-string argument of _() hides the whole file's terms
+        # from the translation exporter (babel).
+        because = f" ({reason})" if reason else ""
         values = {
             "integration_claim_ref": data["id"],
             "integration_claim_status": data["status"],
@@ -51,7 +54,7 @@ class IntegrationHandlerClaim(models.AbstractModel):
                     "Claim %(claim)s is now %(status)s%(reason)s.",
                     claim=data["id"],
                     status=data["status"],
-                    reason=f" ({reason})" if reason else "",
+                    reason=because,
                 )
             )
         self._bind(message, invoices[0], external_id, updated_at=updated_at)

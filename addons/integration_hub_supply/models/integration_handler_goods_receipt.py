@@ -122,12 +122,15 @@ class IntegrationHandlerGoodsReceipt(models.AbstractModel):
                 )
                 != 0
             ):
+                # Not in the call: an f-string argument of _() hides the whole file's
+                # terms from the translation exporter (babel).
+                lot = f" ({move_line.lot_id.name})" if move_line.lot_id else ""
                 differences.append(
                     self.env._(
                         "%(product)s%(lot)s: %(announced)s %(uom)s announced, %(received)s "
                         "received",
                         product=move_line.product_id.display_name,
-                        lot=f" ({move_line.lot_id.name})" if move_line.lot_id else "",
+                        lot=lot,
                         announced=move_line.integration_asn_qty,
                         uom=move_line.product_uom_id.name,
                         received=move_line.quantity,
