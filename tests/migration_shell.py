@@ -135,9 +135,15 @@ def create_old_exceptions(env):
             consumed_at="2026-11-21T08:15:00Z",
         ),
     )
+    # Each flow's own fields then (billing's override also wrote supply's errors).
+    old_fields = ["kind", "unmapped_code_kind", "unmapped_code", "code_kind", "external_code"]
     return {
-        "charge": [charge.id, charge.state, charge.exception_ids.ids],
-        "consumption": [consumption.id, consumption.state, consumption.exception_ids.ids],
+        "charge": [charge.id, charge.state, charge.exception_ids.read(old_fields, load=None)],
+        "consumption": [
+            consumption.id,
+            consumption.state,
+            consumption.exception_ids.read(old_fields, load=None),
+        ],
     }
 
 

@@ -126,11 +126,27 @@ def test_database_of_592d5d3_updates_and_its_unmapped_codes_are_mapped_and_retri
         "--workers=0",
     )
     old = _shell(old_conf, migration_db, "create_old_exceptions")
-    charge_id, charge_state, _ = old["charge"]
-    consumption_id, consumption_state, _ = old["consumption"]
+    charge_id, charge_state, (charge_exception,) = old["charge"]
+    consumption_id, consumption_state, (consumption_exception,) = old["consumption"]
     assert (charge_state, consumption_state) == ("exception", "exception"), old
+    del charge_exception["id"], consumption_exception["id"]
+    assert charge_exception == {
+        "kind": "unmapped_code",
+        "unmapped_code_kind": "service",
+        "unmapped_code": "99299-MIG",
+        "code_kind": False,
+        "external_code": False,
+    }
+    assert consumption_exception == {
+        "kind": "unmapped_code",
+        "unmapped_code_kind": "item",
+        "unmapped_code": "SKU-MIGRATION",
+        "code_kind": "item",
+        "external_code": "SKU-MIGRATION",
+    }
 
-    # As setup/run updates a database: our addons, and with them those that depend on them.
+    # Updated as setup/run updates (-u): our addons, and with them all that depend on
+    # them. (setup/run also installs the flows added since; that changes nothing here.)
     _odoo(new_conf, migration_db, "-u", "integration_hub", "--stop-after-init", "--workers=0")
     new = _shell(new_conf, migration_db, "map_and_retry", charge_id, consumption_id)
 

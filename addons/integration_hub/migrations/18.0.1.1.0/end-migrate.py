@@ -47,7 +47,7 @@ def _name_messages_by_reference(cr):
     charge.captured"), not by the sender's technical id."""
     env = api.Environment(cr, SUPERUSER_ID, {})
     messages = env["integration.message"]
-    last_id, named = 0, []
+    last_id, exception_ids = 0, []
     while True:
         cr.execute(
             """SELECT id, payload FROM integration_message
@@ -70,14 +70,16 @@ def _name_messages_by_reference(cr):
             if reference:
                 values.append((message_id, reference))
         if values:
+            ids = [message_id for message_id, _reference in values]
             cr.execute(
                 """UPDATE integration_message m SET reference = v.reference
                      FROM unnest(%s::int[], %s::varchar[]) AS v(id, reference)
                     WHERE m.id = v.id""",
-                [[row[0] for row in values], [row[1] for row in values]],
+                [ids, [reference for _message_id, reference in values]],
             )
-            named.extend(message_id for message_id, _reference in values)
+            cr.execute("SELECT id FROM integration_exception WHERE message_id = ANY(%s)", [ids])
+            exception_ids.extend(row[0] for row in cr.fetchall())
     # The exceptions' stored names follow their messages' names.
-    exceptions = env["integration.exception"].search([("message_id", "in", named)])
+    exceptions = env["integration.exception"].browse(exception_ids)
     env.add_to_compute(exceptions._fields["name"], exceptions)
     exceptions.flush_recordset(["name"])
