@@ -30,11 +30,9 @@ from odoo import Command
 count = {count}
 backend = env.ref("integration_hub_demo.integration_backend_billing_demo")
 product = env.ref("integration_hub_demo.product_office_visit_established_demo")
-bindings = env["integration.binding"].search(
-    [("backend_id", "=", backend.id), ("res_model", "=", "res.partner")]
-)
-partners = {{b.external_id: env["res.partner"].browse(b.res_id) for b in bindings}}
-payer, patient = partners["PAY-ACME"], partners["PAT-000123"]
+binder = env["integration.binding"]
+payer = binder._to_internal(backend, "res.partner", "PAY-ACME")
+patient = binder._to_internal(backend, "res.partner", "PAT-000123")
 started = time.monotonic()
 for start in range(0, count, 250):
     values = []
