@@ -127,7 +127,7 @@ class TestEvents(BillingCase, AccountTestInvoicingCommon):
         )
         self.assertEqual(invoice.integration_claim_reason, "CO-16 Claim lacks information")
         posts = invoice.message_ids.filtered(
-            lambda m: "Claim CLM-1 is now denied" in (m.body or "")
+            lambda m: "Claim CLM-1 is now denied (CO-16 Claim lacks information)." in (m.body or "")
         )
         self.assertEqual(len(posts), 1)
         message.action_replay()

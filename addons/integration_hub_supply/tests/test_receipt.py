@@ -51,7 +51,12 @@ class TestReceipt(SupplyCase, TransactionCase):
         self.assertEqual(backorder.move_ids.product_uom_qty, 110.0)
         exception = goods.exception_ids
         self.assertEqual((exception.kind, exception.state), ("quantity_mismatch", "open"))
-        self.assertIn("400.0 Units announced, 390.0 received", exception.explanation)
+        lot = self.receipt.move_line_ids.lot_id
+        self.assertEqual(len(lot), 1)
+        self.assertIn(
+            f"{self.gloves.display_name} ({lot.name}): 400.0 Units announced, 390.0 received",
+            exception.explanation,
+        )
         self.assertIn(backorder.name, exception.explanation)
         self.assertEqual(
             (exception.res_model, exception.res_id), ("stock.picking", self.receipt.id)
