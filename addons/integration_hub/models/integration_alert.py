@@ -108,12 +108,15 @@ class IntegrationAlert(models.Model):
     def _summary(self):
         self.ensure_one()
         conditions = dict(self._fields["condition"]._description_selection(self.env))
+        # Not in the call: an f-string argument of _() hides the whole file's terms
+        # from the translation exporter (babel).
+        value, threshold = f"{self.value:g}", f"{self.threshold:g}"
         return self.env._(
             "%(backend)s: %(condition)s (%(value)s, above %(threshold)s)",
             backend=self.backend_id.name,
             condition=conditions.get(self.condition, self.condition),
-            value=f"{self.value:g}",
-            threshold=f"{self.threshold:g}",
+            value=value,
+            threshold=threshold,
         )
 
     def action_open_backend(self):

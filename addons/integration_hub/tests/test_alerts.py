@@ -236,6 +236,7 @@ class TestAlerts(RealRequestsMixin, IntegrationHubCase, TransactionCase):
         alert = self._assert_episode(rule, "firing", activities=1)
         self.assertEqual(alert.activity_ids.user_id, self.env.user)
         self.assertIn(self.backend.name, alert.activity_ids.summary)
+        self.assertIn("(1, above 0)", alert.activity_ids.summary)
         body = json.loads(
             self.env["integration.message"]
             .search([("event_type", "=", "hub.alert")], order="id desc", limit=1)
