@@ -46,8 +46,13 @@ class IntegrationSupplyConsumption(models.Model):
         index=True,
     )
     move_id = fields.Many2one("stock.move", string="Stock move", readonly=True)
+    # The stock valuation is for Inventory administrators (and the hub's people), as in
+    # Odoo: a stock user keeps the log without its cost.
     value = fields.Monetary(
-        compute="_compute_value", currency_field="currency_id", help="Cost of the consumed stock."
+        compute="_compute_value",
+        currency_field="currency_id",
+        groups="stock.group_stock_manager,integration_hub.integration_hub_group_user",
+        help="Cost of the consumed stock.",
     )
     currency_id = fields.Many2one(related="company_id.currency_id")
     replenishment_ids = fields.One2many(
@@ -57,7 +62,8 @@ class IntegrationSupplyConsumption(models.Model):
     @api.depends("move_id.stock_valuation_layer_ids.value")
     def _compute_value(self):
         for consumption in self:
-            consumption.value = -sum(consumption.move_id.stock_valuation_layer_ids.mapped("value"))
+            layers = consumption.move_id.sudo().stock_valuation_layer_ids
+            consumption.value = -sum(layers.mapped("value"))
 
     def _prepare_move(self):
         self.ensure_one()

@@ -46,6 +46,24 @@ class TestSupplySecurity(SupplyCase, TransactionCase):
         with self.assertRaises(AccessError):
             consumption.with_user(self.users["integration_user"]).write({"quantity": 1})
 
+    def test_the_consumption_log_opens_for_each_role_that_reads_it(self):
+        """The list and the form as the web client loads them: a stock user reads the
+        log without the stock valuation, which Odoo keeps for Inventory administrators."""
+        self._put_in_stock(self.gloves, self.care_location, 100, "L2026-10")
+        consumption = self._assert_done(self._process(sample("supply.consumed")))
+        shown = {}
+        for login in ("stock_user", "integration_user", "integration_manager"):
+            model = self.env["integration.supply.consumption"].with_user(self.users[login])
+            for view_type in ("list", "form"):
+                views = model.get_views([(False, view_type)])
+                names = list(views["models"][model._name]["fields"])
+                with self.subTest(user=login, view=view_type):
+                    record = model.browse(consumption.id).read(names)[0]
+                shown[login] = record.get("value")
+        self.assertEqual(
+            shown, {"stock_user": None, "integration_user": 1.0, "integration_manager": 1.0}
+        )
+
     def test_stock_users_and_managers_map_supply_codes_others_cannot(self):
         message = self._process(sample("supply.consumed", item_code="SKU-NEW"))
         exception = message.exception_ids
