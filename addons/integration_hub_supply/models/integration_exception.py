@@ -1,4 +1,5 @@
 from odoo import api, fields, models
+from odoo.exceptions import UserError
 
 
 class IntegrationException(models.Model):
@@ -53,3 +54,20 @@ class IntegrationException(models.Model):
         # A buyer's decision (rejected line, short delivery) is not resolved by the
         # message succeeding, nor updated by its failure: it is what a success reported.
         return super()._awaiting_success().filtered(lambda e: not e.follow_up)
+
+    def action_mark_resolved(self):
+        """A buyer's follow-up is settled (change accepted, backorder cancelled or kept):
+        nothing to process again, the message was processed."""
+        not_follow_up = self.filtered(lambda e: not e.follow_up)
+        if not_follow_up:
+            raise UserError(
+                self.env._(
+                    "Only a buyer's follow-up is marked resolved by hand; %(names)s resolve "
+                    "when their message is processed (Retry).",
+                    names=", ".join(not_follow_up.mapped("name")),
+                )
+            )
+        self._check_open()
+        self._check_may_resolve()
+        self._close("resolved", self.env._("Marked resolved by %(user)s.", user=self.env.user.name))
+        return True

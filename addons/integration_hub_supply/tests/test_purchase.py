@@ -1,5 +1,6 @@
 from odoo import Command
-from odoo.tests import TransactionCase, tagged
+from odoo.exceptions import UserError
+from odoo.tests import TransactionCase, new_test_user, tagged
 
 from .common import SupplyCase, sample
 
@@ -124,6 +125,15 @@ class TestPurchase(SupplyCase, TransactionCase):
         self.assertEqual(message.exception_ids, exception)
         self.assertIn(exception.state, ("open", "in_progress"))
         self.assertEqual(order.state, "purchase")
+        # The buyer settles it: resolved in their name, the message stays done.
+        buyer = new_test_user(self.env, "ack_buyer", groups="stock.group_stock_user")
+        exception.with_user(buyer).action_mark_resolved()
+        self.assertEqual(
+            (exception.state, exception.resolved_by_id, message.state),
+            ("resolved", buyer, "done"),
+        )
+        with self.assertRaises(UserError):
+            exception.with_user(buyer).action_mark_resolved()
 
     def test_changed_acknowledgement_records_quantity_and_date(self):
         order = self._order()
