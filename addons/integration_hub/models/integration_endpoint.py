@@ -9,8 +9,8 @@ from odoo.exceptions import ValidationError
 from odoo.tools import SQL
 
 from .. import headers as headers_lib
+from .. import ordering, signatures
 from .. import payload as payload_lib
-from .. import signatures
 from ..exceptions import IntakeError
 from ..side_cursor import side_cursor
 from .integration_event_type import validation_errors
@@ -52,7 +52,8 @@ class WebhookProfile(NamedTuple):
     timestamp_tolerance: int
     rate_limit_per_minute: int
     keys: tuple  # ((scheme, key, expire_date or None), ...), decrypted
-    event_types: dict  # code -> (integration.event.type id, compiled schema validator)
+    # code -> (integration.event.type id, compiled schema validator, ordering key template)
+    event_types: dict
 
     def accepts_content_type(self, content_type):
         return (content_type or "").split(";")[0].strip().lower() in self.content_types
@@ -270,7 +271,11 @@ class IntegrationEndpoint(models.Model):
                 if secret.active
             ),
             event_types={
-                event_type.code: (event_type.id, event_type._validator())
+                event_type.code: (
+                    event_type.id,
+                    event_type._validator(),
+                    event_type.ordering_key_template,
+                )
                 for event_type in endpoint.event_type_ids
             },
         )
@@ -378,7 +383,9 @@ class IntegrationEndpoint(models.Model):
                 )
         else:
             ticket = endpoint._draw_ids()
-        event_type_id, validator = profile.event_types.get(envelope["type"], (None, None))
+        event_type_id, validator, ordering_template = profile.event_types.get(
+            envelope["type"], (None, None, None)
+        )
         if validator:
             errors = validation_errors(validator, envelope["data"])
             if errors:
@@ -409,6 +416,7 @@ class IntegrationEndpoint(models.Model):
             "sender_message_id": sender_message_id,
             "correlation_id": (correlation_id or sender_message_id)[:255],
             "reference": messages._reference_of(envelope["data"]),
+            "ordering_key": ordering.ordering_key(ordering_template, envelope["data"]),
             "payload": payload,
             "payload_sha256": sha256,
             "source_format": source_format,

@@ -8,6 +8,7 @@ from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 
 from .. import headers as headers_lib
+from .. import ordering
 from ..decimals import SCHEMA_DEFINITIONS
 
 # The longest explanation of one schema error given back to a sender.
@@ -71,6 +72,14 @@ class IntegrationEventType(models.Model):
         help="Inbound: model whose _handle(message, data) processes the event; it inherits "
         "integration.handler.",
     )
+    ordering_key_template = fields.Char(
+        string="Ordering key",
+        help="Inbound: the record an event is about, as fixed text and paths of fields of "
+        "data in braces, for example encounter:{encounter_id}. Events of one backend with "
+        "the same key are processed one at a time, in arrival order; other keys run in "
+        "parallel. Event types about the same record use the same fixed text. Empty, or a "
+        "field missing from an event: not ordered. Applies to events received from now on.",
+    )
     model_id = fields.Many2one(
         "ir.model",
         string="Source model",
@@ -122,6 +131,24 @@ class IntegrationEventType(models.Model):
                         model=event_type.handler_model,
                     )
                 )
+
+    @api.constrains("ordering_key_template")
+    def _check_ordering_key_template(self):
+        for event_type in self.filtered("ordering_key_template"):
+            try:
+                ordering.parse_template(event_type.ordering_key_template)
+            except ordering.TemplateError as exc:
+                raise ValidationError(
+                    self.env._(
+                        "Ordering key of %(code)s: %(error)s",
+                        code=event_type.code,
+                        error=exc,
+                    )
+                ) from exc
+
+    def _ordering_key(self, data):
+        """The ordering key of an event of this type with ``data`` (None: not ordered)."""
+        return ordering.ordering_key(self.ordering_key_template, data) if self else None
 
     @api.constrains("direction", "model_id", "field_map", "serializer_model")
     def _check_serializer(self):

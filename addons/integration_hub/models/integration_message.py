@@ -19,6 +19,7 @@ from .. import payload as payload_lib
 from ..exceptions import IntegrationBusinessError, WaitingForRecordError, error_text
 from ..fingerprint import DEAD_KIND, fingerprint
 from ..retry import delay_after
+from ..side_cursor import side_cursor
 from .integration_subscription import ORIGIN_KEY
 
 _logger = logging.getLogger(__name__)
@@ -51,6 +52,17 @@ BACKLOG_STATES = ("received", "queued", "retrying", "exception", "dead")
 CANCELLABLE_STATES = ("received", "queued", "retrying", "exception", "dead", "ignored")
 # A paused backend's messages wait; the job looks again after this many seconds.
 PAUSED_BACKEND_RECHECK = 300
+# An ordered message whose turn has not come looks again after this many seconds, or
+# when the earlier message's next attempt is due (at most TURN_RECHECK_MAX).
+TURN_RECHECK = 1
+TURN_RECHECK_MAX = 600
+# States of the inbound messages that hold up later ones of their ordering key.
+TURN_HOLDING_STATES = ("received", "queued", "retrying")
+# The last attempt at processing the messages of one ordering key.
+LAST_TURN_SQL = """
+    SELECT max(a.id) FROM integration_message_attempt a
+      JOIN integration_message m ON m.id = a.message_id
+     WHERE m.backend_id = %s AND m.direction = 'in' AND m.ordering_key = %s"""
 
 
 def _label(value):
@@ -104,6 +116,14 @@ class IntegrationMessage(models.Model):
         index="btree_not_null",
         help="The business record's own id in the event (a charge, an order, a patient): "
         "what people search by.",
+    )
+    ordering_key = fields.Char(
+        readonly=True,
+        index="btree_not_null",
+        help="The record the event is about. Inbound: from its event type's ordering key, "
+        "at arrival; messages of one backend with the same key are processed one at a "
+        "time, in arrival order. Outbound: ordered subscriptions deliver the messages of "
+        "one record in order.",
     )
     payload = fields.Text(string="Raw payload", readonly=True, help="The body exactly as received.")
     payload_pretty = fields.Text(compute="_compute_payload_pretty", string="Payload")
@@ -198,6 +218,25 @@ class IntegrationMessage(models.Model):
             "ON integration_message (backend_id, create_date)"
         )
         return res
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        # Inbound messages stored through the ORM rather than the intake's statement
+        # get their ordering key as the intake gives it.
+        for vals in vals_list:
+            if (
+                vals.get("direction", "in") == "in"
+                and vals.get("event_type_id")
+                and "ordering_key" not in vals
+            ):
+                try:
+                    event = payload_lib.loads(vals.get("payload") or "{}")
+                except payload_lib.PayloadError:
+                    event = None  # its processing opens an exception
+                data = event.get("data") if isinstance(event, dict) else None
+                event_type = self.env["integration.event.type"].browse(vals["event_type_id"])
+                vals["ordering_key"] = event_type._ordering_key(data)
+        return super().create(vals_list)
 
     @api.depends("event_type", "reference", "sender_message_id")
     def _compute_name(self):
@@ -348,6 +387,8 @@ class IntegrationMessage(models.Model):
             # A delivery's attempts are its record: tracking each outbound message's
             # state in its chatter would cost a third of the delivery.
             return self.with_context(tracking_disable=True)._deliver()
+        if self.ordering_key:
+            self._wait_for_turn()
         started = time.monotonic()
         attempt_values = {
             "message_id": self.id,
@@ -399,6 +440,66 @@ class IntegrationMessage(models.Model):
         )
         self.exception_ids._resolve_by_success()
         return f"Done: {record.display_name if record else 'nothing to change'}"
+
+    def _wait_for_turn(self):
+        """Raise (job postponed, no attempt counted) unless it is this message's turn.
+
+        Its turn has come when no other message of its backend with the same ordering
+        key is being processed (a transaction-level advisory lock on the key, held
+        until this job's transaction ends) and none that arrived earlier is still
+        queued, or retrying after a technical error. Earlier messages parked for a
+        person (exception), for another record (waiting) or dead do not hold it up:
+        handlers cope with events out of order, and one bad event must not stop its
+        record's next ones until someone looks (see the README).
+        """
+        cr = self.env.cr
+        params = (self.backend_id.id, self.ordering_key)
+        cr.execute("SELECT pg_try_advisory_xact_lock(%s, hashtext(%s))", params)
+        if not cr.fetchone()[0]:
+            raise RetryableJobError(
+                f"Another message of {self.ordering_key} is being processed.",
+                seconds=TURN_RECHECK,
+                ignore_retry=True,
+            )
+        earlier = self.search(
+            [
+                ("backend_id", "=", self.backend_id.id),
+                ("direction", "=", "in"),
+                ("ordering_key", "=", self.ordering_key),
+                ("id", "<", self.id),
+                ("state", "in", TURN_HOLDING_STATES),
+                ("waiting_external_id", "=", False),
+            ],
+            order="id",
+            limit=TURN_RECHECK_MAX,
+        )
+        if earlier:
+            # A second per message ahead, or until the first one's next attempt.
+            wait = len(earlier) * TURN_RECHECK
+            first = earlier[0]
+            if first.state == "retrying" and first.next_attempt_date:
+                wait = (first.next_attempt_date - fields.Datetime.now()).total_seconds()
+            raise RetryableJobError(
+                f"Waiting for the earlier message {first.id} of {self.ordering_key} "
+                f"({len(earlier)} ahead).",
+                seconds=int(min(max(wait, TURN_RECHECK), TURN_RECHECK_MAX)),
+                ignore_retry=True,
+            )
+        # The lock's last holder may have committed after this transaction's snapshot
+        # was taken: what it did would be invisible here (a charge not seen by its
+        # appointment). Its attempt tells: the key's last attempt, here and as committed.
+        self.env["integration.message.attempt"].flush_model()
+        cr.execute(LAST_TURN_SQL, params)
+        seen = cr.fetchone()[0]
+        with side_cursor(self.env) as side:
+            side.execute(LAST_TURN_SQL, params)
+            committed = side.fetchone()[0]
+        if seen != committed:
+            raise RetryableJobError(
+                f"A message of {self.ordering_key} was processed since this job began.",
+                seconds=TURN_RECHECK,
+                ignore_retry=True,
+            )
 
     def _wait_for_record(self, attempt_values, started, error):
         """A record the message needs has not arrived: retry on the backend's schedule
@@ -816,7 +917,10 @@ class IntegrationMessage(models.Model):
                     type=self.event_type,
                 )
             )
-        self.event_type_id = event_type
+        # Ordered from now on, as if it had arrived with the type accepted.
+        self.write(
+            {"event_type_id": event_type.id, "ordering_key": event_type._ordering_key(self._data())}
+        )
 
     def action_cancel(self):
         not_cancellable = self.filtered(lambda m: m.state not in CANCELLABLE_STATES)

@@ -46,12 +46,6 @@ class IntegrationMessage(models.Model):
     subscription_id = fields.Many2one(
         "integration.subscription", readonly=True, index="btree_not_null", ondelete="set null"
     )
-    ordering_key = fields.Char(
-        readonly=True,
-        index="btree_not_null",
-        help="Outbound: the record the event is about; ordered subscriptions deliver "
-        "the messages of one record in order.",
-    )
     cause_message_id = fields.Many2one(
         "integration.message",
         string="Caused by",

@@ -12,6 +12,7 @@ from . import (
     test_intake,
     test_issues,
     test_operations,
+    test_ordering,
     test_outbound,
     test_overview,
     test_processing,

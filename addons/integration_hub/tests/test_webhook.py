@@ -48,6 +48,7 @@ class TestWebhook(IntegrationHubCase, HttpCase):
         self.assertEqual(response.json(), {"id": message.id, "status": "queued"})
         self.assertEqual(message.state, "queued")
         self.assertEqual(message.event_type_id, self.contact_type)
+        self.assertEqual(message.ordering_key, "contact:C-1", "the event type's ordering key")
         self.assertEqual(message.sender_message_id, json.loads(message.headers)["webhook-id"])
         self.assertEqual(message.job_id.state, "pending")
         self.assertEqual(message.job_state, "pending")
