@@ -19,7 +19,7 @@ class IntegrationHandlerAppointment(models.AbstractModel):
         if current and binder._is_stale(
             message.backend_id, "integration.appointment", external_id, updated_at
         ):
-            return current
+            return self._attach_charges(current)
         if (
             current.state == "completed"
             and state in ("cancelled", "no_show")
@@ -50,6 +50,22 @@ class IntegrationHandlerAppointment(models.AbstractModel):
         }
         if data.get("payer_id"):
             values["payer_id"] = self._bound_partner(message, data["payer_id"], "payer").id
-        return self._upsert_bound(
-            message, "integration.appointment", external_id, values, updated_at
+        return self._attach_charges(
+            self._upsert_bound(message, "integration.appointment", external_id, values, updated_at)
         )
+
+    def _attach_charges(self, appointment):
+        """Link to ``appointment`` the charges of its encounter that arrived before it.
+
+        A charge names its encounter, and links itself when the appointment is already
+        there; events of one encounter are processed one at a time (its ordering key),
+        so whichever comes second finds the other.
+        """
+        self.env["integration.charge"].search(
+            [
+                ("backend_id", "=", appointment.backend_id.id),
+                ("encounter_ref", "=", appointment.name),
+                ("appointment_id", "=", False),
+            ]
+        ).write({"appointment_id": appointment.id})
+        return appointment

@@ -3,6 +3,7 @@ from odoo.exceptions import AccessError
 from odoo.tests import new_test_user, tagged
 
 from odoo.addons.account.tests.common import AccountTestInvoicingCommon
+from odoo.addons.queue_job.exception import RetryableJobError
 
 from .common import (
     BillingCase,
@@ -88,6 +89,45 @@ class TestEvents(BillingCase, AccountTestInvoicingCommon):
         self.assertEqual(message.exception_ids.kind, "conflict")
         self.assertEqual(appointment.state, "completed")
         self.assertEqual(message.exception_ids.record_name, appointment.display_name)
+
+    def test_events_of_one_encounter_share_its_ordering_key(self):
+        self._setup_parties()
+        for message, key in (
+            (self._send(appointment_event("completed")), "encounter:APT-1"),
+            (self._send(charge_event("CHG-2")), "encounter:APT-1"),
+            (
+                self._send(event("claim.status_changed", id="CLM-1", encounter_id="APT-1")),
+                "encounter:APT-1",
+            ),
+            (self._send(charge_event("CHG-3", encounter_id=None)), False),
+            (self._send(patient_event("PAT-2")), "patient:PAT-2"),
+        ):
+            with self.subTest(event_type=message.event_type):
+                self.assertEqual(message.ordering_key, key)
+
+    def test_charge_waits_for_the_earlier_appointment_of_its_encounter_then_links_to_it(self):
+        self._setup_parties()
+        appointment_message = self._send(appointment_event("completed"))
+        charge_message = self._send(charge_event())
+        with self.assertRaisesRegex(RetryableJobError, "earlier message .* of encounter:APT-1"):
+            charge_message._job_process()
+        self.assertFalse(charge_message.attempt_ids, "waiting for its turn is no attempt")
+        self._perform_job(appointment_message)
+        self._perform_job(charge_message)
+        appointment = self._result(appointment_message)
+        self.assertEqual(self._result(charge_message).appointment_id, appointment)
+        self.assertEqual(appointment.charge_count, 1)
+
+    def test_appointment_arriving_after_its_charges_links_them(self):
+        self._setup_parties()
+        charge = self._result(self._process(charge_event("CHG-1")))
+        other_encounter = self._result(self._process(charge_event("CHG-2", encounter_id="APT-2")))
+        self.assertFalse(charge.appointment_id)
+        appointment = self._result(self._process(appointment_event("completed")))
+        self.assertEqual(charge.appointment_id, appointment)
+        self.assertEqual(appointment.charge_ids, charge)
+        self.assertFalse(other_encounter.appointment_id)
+        self.assertEqual(charge.state, "invoiced", "linking changes nothing else")
 
     def test_cancellation_after_completion_without_charges_applies(self):
         self._process(patient_event())
