@@ -24,5 +24,10 @@
         "demo/integration_hub_workforce_demo.xml",
         "demo/integration_hub_rules_demo.xml",
     ],
+    "assets": {
+        "web.assets_tests": [
+            "integration_hub_demo/static/tests/tours/*.js",
+        ],
+    },
     "installable": True,
 }

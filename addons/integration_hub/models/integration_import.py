@@ -96,7 +96,8 @@ class IntegrationImport(models.Model):
     # Reading ------------------------------------------------------------------
 
     def _content(self):
-        return base64.b64decode(self.file or b"")
+        # The web client reads with bin_size: the file is then its size, not its content.
+        return base64.b64decode(self.with_context(bin_size=False).file or b"")
 
     def _schema(self):
         return json.loads(self.event_type_id.schema_json)

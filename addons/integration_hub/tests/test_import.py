@@ -114,6 +114,13 @@ class TestFileImport(IntegrationHubCase, TransactionCase):
         self.assertIn("is a required property", record.preview)
         self.assertFalse(self._messages())
 
+    def test_the_form_reads_the_preview_of_a_saved_import(self):
+        record = self._import("id,name\nC-1,North\n")
+        record.invalidate_recordset()
+        # As the web client reads a form: binary fields come as their size.
+        values = record.with_context(bin_size=True).web_read({"file": {}, "preview": {}})[0]
+        self.assertIn("C-1", values["preview"])
+
     def test_rows_become_messages_in_chunked_jobs_with_a_summary(self):
         rows = ["id,name,is_company"]
         rows += [f"C-{n},Clinic {n},true" for n in range(1, 6)]

@@ -7,4 +7,5 @@ from . import (
     test_demo_review,
     test_demo_supply,
     test_demo_workforce,
+    test_role_tours,
 )
