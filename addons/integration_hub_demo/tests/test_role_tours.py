@@ -91,6 +91,9 @@ class TestRoleTours(IntegrationHubCase, HttpCase):
         self._perform_job(message)
         return message
 
+    def _mapped(self, code):
+        return self.env["integration.code.map"].search([("external_code", "=", code)]).record_ref
+
     def _demo_traffic(self):
         """Every flow's samples, as setup/traffic.py sends them to the demo endpoints."""
         flows = (
@@ -126,9 +129,10 @@ class TestRoleTours(IntegrationHubCase, HttpCase):
         self.env.invalidate_all()
         exception = charge.exception_ids
         self.assertEqual(
-            (exception.state, exception.resolved_by_id, charge.state),
-            ("in_progress", self.finance_user, "queued"),
+            (exception.state, exception.user_id, exception.resolved_by_id, charge.state),
+            ("in_progress", self.finance_user, self.finance_user, "queued"),
         )
+        self.assertEqual(self._mapped("TOUR-SVC"), self.tour_visit)
         # The job runner's turn.
         self._perform_job(charge)
         self.assertEqual(charge.state, "done", charge.last_error)
@@ -140,9 +144,10 @@ class TestRoleTours(IntegrationHubCase, HttpCase):
         self.env.invalidate_all()
         exception = consumption.exception_ids
         self.assertEqual(
-            (exception.state, exception.resolved_by_id, consumption.state),
-            ("in_progress", self.stock_user, "queued"),
+            (exception.state, exception.user_id, exception.resolved_by_id, consumption.state),
+            ("in_progress", self.stock_user, self.stock_user, "queued"),
         )
+        self.assertEqual(self._mapped("TOUR-SKU"), self.tour_gloves)
         self._perform_job(consumption)
         self.assertEqual(consumption.state, "done", consumption.last_error)
         self.assertEqual(exception.state, "resolved")

@@ -342,13 +342,23 @@ registry.category("web_tour.tours").add("integration_hub_admin_every_menu", {
     ],
 });
 
-// Resolves the unmapped code of the exception shown with the one wizard.
-function mapCode(code, product) {
+// Takes the exception shown and resolves its unmapped code with the one wizard.
+function takeAndMapCode(code, product, user) {
     return [
         {
             content: `The exception explains the unknown code ${code}`,
             trigger: `.o_form_view .alert:contains("${code}")`,
         },
+        {
+            content: "Take it",
+            trigger: '.o_form_view button[name="action_take"]',
+            run: "click",
+        },
+        {
+            content: `It is ${user}'s, in progress`,
+            trigger: `.o_form_view:has(.o_field_widget[name="user_id"] input:value("${user}")) .o_statusbar_status .o_arrow_button_current:contains("In progress")`,
+        },
+        noErrorDialog(`taking the exception of ${code}`),
         {
             content: "Map code and retry",
             trigger: "button.o_integration_hub_map_code",
@@ -370,10 +380,14 @@ function mapCode(code, product) {
             run: "click",
         },
         {
-            content: "The message is queued again: the exception is in progress",
-            trigger: '.o_statusbar_status .o_arrow_button_current:contains("In progress")',
+            content: "The wizard closed: the message is queued again",
+            trigger: "body:not(:has(.modal))",
         },
         noErrorDialog(`mapping ${code}`),
+        {
+            content: "The exception is in progress",
+            trigger: '.o_statusbar_status .o_arrow_button_current:contains("In progress")',
+        },
     ];
 }
 
@@ -388,7 +402,7 @@ registry.category("web_tour.tours").add("integration_hub_finance_every_menu", {
             menu: "integration_hub_billing.integration_exception_menu_billing",
             record: rowWith("TOUR-SVC"),
         }),
-        ...mapCode("TOUR-SVC", "Tour visit"),
+        ...takeAndMapCode("TOUR-SVC", "Tour visit", "Finance Clerk"),
         everyMenuVisited(),
     ],
 });
@@ -404,7 +418,7 @@ registry.category("web_tour.tours").add("integration_hub_stock_every_menu", {
             menu: "integration_hub_supply.integration_exception_supply_menu",
             record: rowWith("TOUR-SKU"),
         }),
-        ...mapCode("TOUR-SKU", "Tour gloves"),
+        ...takeAndMapCode("TOUR-SKU", "Tour gloves", "Stock Clerk"),
         everyMenuVisited(),
     ],
 });
