@@ -26,8 +26,9 @@ def _sample(event_type, **data):
 
 @tagged("post_install", "-at_install")
 class TestRoleTours(IntegrationHubCase, HttpCase):
-    """An administrator, an Invoicing-only user and a stock user (both without an e-mail
-    address) walk every menu of the hub they can see in a real browser."""
+    """An administrator, an Integrations user, an Invoicing-only user and a stock user (the
+    last three without an e-mail address) walk every menu of the hub they can see in a
+    real browser."""
 
     @classmethod
     def setUpClass(cls):
@@ -47,6 +48,14 @@ class TestRoleTours(IntegrationHubCase, HttpCase):
             name="Stock Clerk",
             email=False,
             groups="base.group_user,stock.group_stock_user",
+        )
+        cls.hub_user = new_test_user(
+            cls.env,
+            login="hub_tour",
+            password="hub_tour",
+            name="Hub Operator",
+            email=False,
+            groups="base.group_user,integration_hub.integration_hub_group_user",
         )
         cls.tour_visit = cls.env["product.product"].create(
             {"name": "Tour visit", "type": "service", "sale_ok": True}
@@ -122,6 +131,10 @@ class TestRoleTours(IntegrationHubCase, HttpCase):
     def test_administrator_opens_every_menu_list_form_and_smart_button(self):
         self._demo_traffic()
         self.start_tour("/odoo", "integration_hub_admin_every_menu", login="admin")
+
+    def test_integrations_user_without_email_opens_the_overview_messages_and_exceptions(self):
+        self._demo_traffic()
+        self.start_tour("/odoo", "integration_hub_user_every_menu", login="hub_tour")
 
     def test_invoicing_user_without_email_walks_billing_menus_and_maps_a_service_code(self):
         charge, _consumption = self._demo_traffic()

@@ -252,34 +252,40 @@ const supplyMenus = () => [
     }),
 ];
 
+// The Integrations app without its configuration: what every hub user sees.
+const operationMenus = () => [
+    ...visitMenu({
+        app: HUB,
+        menu: "integration_hub.integration_backend_menu_overview",
+        then: [
+            ...clickAndWaitForNewView(
+                "A figure of the Overview opens its messages",
+                '.o_kanban_record:contains("Demo billing system") a[name="action_overview_open"]'
+            ),
+            ...goBack("Overview"),
+        ],
+    }),
+    ...visitMenu({
+        app: HUB,
+        menu: "integration_hub.integration_message_menu",
+        clear: 1,
+        record: rowWith("charge.captured"),
+        links: ["backend_id"],
+    }),
+    ...visitMenu({
+        app: HUB,
+        path: [EXCEPTIONS],
+        menu: "integration_hub.integration_exception_menu",
+        record: firstCard,
+        links: ["message_id", "backend_id"],
+    }),
+    ...visitMenu({app: HUB, path: [EXCEPTIONS], menu: "integration_hub.integration_exception_menu_my"}),
+];
+
 registry.category("web_tour.tours").add("integration_hub_admin_every_menu", {
     url: "/odoo",
     steps: () => [
-        ...visitMenu({
-            app: HUB,
-            menu: "integration_hub.integration_backend_menu_overview",
-            then: [
-                ...clickAndWaitForNewView(
-                    "A figure of the Overview opens its messages",
-                    '.o_kanban_record:contains("Demo billing system") a[name="action_overview_open"]'
-                ),
-                ...goBack("Overview"),
-            ],
-        }),
-        ...visitMenu({
-            app: HUB,
-            menu: "integration_hub.integration_message_menu",
-            clear: 1,
-            record: rowWith("charge.captured"),
-        }),
-        ...visitMenu({
-            app: HUB,
-            path: [EXCEPTIONS],
-            menu: "integration_hub.integration_exception_menu",
-            record: firstCard,
-            links: ["message_id", "backend_id"],
-        }),
-        ...visitMenu({app: HUB, path: [EXCEPTIONS], menu: "integration_hub.integration_exception_menu_my"}),
+        ...operationMenus(),
         ...visitMenu({
             app: HUB,
             path: [CONFIGURATION],
@@ -421,4 +427,10 @@ registry.category("web_tour.tours").add("integration_hub_stock_every_menu", {
         ...takeAndMapCode("TOUR-SKU", "Tour gloves", "Stock Clerk"),
         everyMenuVisited(),
     ],
+});
+
+// An Integrations user (no configuration rights, no job queue rights, no e-mail address).
+registry.category("web_tour.tours").add("integration_hub_user_every_menu", {
+    url: "/odoo",
+    steps: () => [...operationMenus(), everyMenuVisited()],
 });
