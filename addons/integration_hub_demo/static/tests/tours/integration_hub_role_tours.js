@@ -87,6 +87,7 @@ function checkSmartButtons(menu, buttons) {
  * @param {string} [spec.record] the trigger of the record to open (a row, a card)
  * @param {string[]} [spec.buttons] the smart buttons of that record's form, each clicked
  * @param {string[]} [spec.links] many2one fields of that form whose record is opened
+ * @param {string[]} [spec.views] the action's other views, each switched to in turn
  * @param {Object[]} [spec.then] more steps on the menu's view, back where they started
  */
 function visitMenu(spec) {
@@ -162,6 +163,18 @@ function visitMenu(spec) {
         );
     }
     steps.push(...(spec.then || []));
+    if (spec.record && spec.views) {
+        steps.push(...goBack(`the records of ${spec.menu}`));
+    }
+    for (const view of spec.views || []) {
+        steps.push(
+            ...clickAndWaitForNewView(
+                `Switch to the ${view} view (${spec.menu})`,
+                `.o_control_panel .o_switch_view.o_${view}`
+            ),
+            {content: `The ${view} view (${spec.menu})`, trigger: `.o_action.o_${view}_view`}
+        );
+    }
     return steps;
 }
 
@@ -215,11 +228,13 @@ const billingMenus = () => [
         menu: "integration_hub_billing.integration_exception_menu_billing",
         record: firstRow,
         links: ["message_id", "backend_id"],
+        views: ["kanban"],
     }),
     ...visitMenu({
         app: INVOICING,
         path: [BILLING],
         menu: "integration_hub_billing.integration_reconciliation_report_menu",
+        views: ["pivot"],
     }),
     ...visitMenu({
         app: INVOICING,
@@ -249,6 +264,7 @@ const supplyMenus = () => [
         menu: "integration_hub_supply.integration_exception_supply_menu",
         record: firstRow,
         links: ["message_id", "backend_id"],
+        views: ["kanban"],
     }),
 ];
 
@@ -271,6 +287,7 @@ const operationMenus = () => [
         clear: 1,
         record: rowWith("charge.captured"),
         links: ["backend_id"],
+        views: ["pivot", "graph"],
     }),
     ...visitMenu({
         app: HUB,
@@ -278,6 +295,7 @@ const operationMenus = () => [
         menu: "integration_hub.integration_exception_menu",
         record: firstCard,
         links: ["message_id", "backend_id"],
+        views: ["list"],
     }),
     ...visitMenu({app: HUB, path: [EXCEPTIONS], menu: "integration_hub.integration_exception_menu_my"}),
 ];
@@ -338,11 +356,13 @@ registry.category("web_tour.tours").add("integration_hub_admin_every_menu", {
             app: EMPLOYEES,
             path: [HR_REPORTS],
             menu: "integration_hub_workforce.integration_workforce_report_menu",
+            views: ["graph", "list"],
         }),
         ...visitMenu({
             app: EMPLOYEES,
             path: [HR_REPORTS],
             menu: "integration_hub_workforce.integration_workforce_gap_menu",
+            views: ["pivot"],
         }),
         everyMenuVisited(),
     ],
