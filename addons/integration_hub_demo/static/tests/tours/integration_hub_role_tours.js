@@ -53,10 +53,8 @@ function clickAndWaitForNewView(content, trigger) {
 }
 
 function goBack(content) {
-    return clickAndWaitForNewView(
-        `Back (${content})`,
-        ".o_breadcrumb .breadcrumb-item:not(.active):last a, .o_breadcrumb .breadcrumb-item:not(.active):last"
-    );
+    // The previous breadcrumb (or the back arrow on a small screen).
+    return clickAndWaitForNewView(`Back (${content})`, ".o_breadcrumb .o_back_button");
 }
 
 // The smart buttons of the form shown are exactly those the step lists (a new one fails).
