@@ -182,10 +182,14 @@ class IntegrationBackend(models.Model):
     )
     def _compute_business_domain_codes(self):
         for backend in self:
+            # Clerks who may read the backend, not its endpoints or subscriptions, see
+            # the codes: a summary of the configuration, not the configuration.
+            configured = backend.sudo()
+            subscriptions = configured.with_context(active_test=False).subscription_ids
             domains = (
-                backend.record_domain_ids
-                | backend.endpoint_ids.event_type_ids.domain_id
-                | backend.with_context(active_test=False).subscription_ids.event_type_id.domain_id
+                configured.record_domain_ids
+                | configured.endpoint_ids.event_type_ids.domain_id
+                | subscriptions.event_type_id.domain_id
             )
             backend.business_domain_codes = ",".join(sorted(set(domains.mapped("code"))))
 

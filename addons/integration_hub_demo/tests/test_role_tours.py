@@ -68,6 +68,9 @@ class TestRoleTours(IntegrationHubCase, HttpCase):
         cls.env["integration.subscription"].create(
             {"backend_id": billing.id, "event_type_id": contacts_out.id}
         )
+        cls.env["integration.message.bulk.run"].create(
+            {"operation": "replay", "selection_description": "Dead messages of the tour"}
+        )
         endpoint = cls.env.ref("integration_hub_demo.integration_endpoint_billing_demo")
         cls.env["integration.feed"].create(
             {
@@ -142,14 +145,16 @@ class TestRoleTours(IntegrationHubCase, HttpCase):
         self.env.invalidate_all()
         exception = charge.exception_ids
         self.assertEqual(
-            (exception.state, exception.user_id, exception.resolved_by_id, charge.state),
+            (exception.state, exception.user_id, exception.retry_user_id, charge.state),
             ("in_progress", self.finance_user, self.finance_user, "queued"),
         )
         self.assertEqual(self._mapped("TOUR-SVC"), self.tour_visit)
         # The job runner's turn.
         self._perform_job(charge)
         self.assertEqual(charge.state, "done", charge.last_error)
-        self.assertEqual(exception.state, "resolved")
+        self.assertEqual(
+            (exception.state, exception.resolved_by_id), ("resolved", self.finance_user)
+        )
 
     def test_stock_user_without_email_walks_supply_menus_and_maps_an_item(self):
         _charge, consumption = self._demo_traffic()
@@ -157,13 +162,13 @@ class TestRoleTours(IntegrationHubCase, HttpCase):
         self.env.invalidate_all()
         exception = consumption.exception_ids
         self.assertEqual(
-            (exception.state, exception.user_id, exception.resolved_by_id, consumption.state),
+            (exception.state, exception.user_id, exception.retry_user_id, consumption.state),
             ("in_progress", self.stock_user, self.stock_user, "queued"),
         )
         self.assertEqual(self._mapped("TOUR-SKU"), self.tour_gloves)
         self._perform_job(consumption)
         self.assertEqual(consumption.state, "done", consumption.last_error)
-        self.assertEqual(exception.state, "resolved")
+        self.assertEqual((exception.state, exception.resolved_by_id), ("resolved", self.stock_user))
         result = self.env[consumption.result_model].browse(consumption.result_res_id)
         self.assertEqual(result.product_id, self.tour_gloves)
 

@@ -304,6 +304,11 @@ registry.category("web_tour.tours").add("integration_hub_admin_every_menu", {
         ...operationMenus(),
         ...visitMenu({
             app: HUB,
+            menu: "integration_hub.integration_message_bulk_run_menu",
+            record: firstRow,
+        }),
+        ...visitMenu({
+            app: HUB,
             path: [CONFIGURATION],
             menu: "integration_hub.integration_backend_menu",
             record: rowWith("Demo billing system"),
@@ -321,6 +326,11 @@ registry.category("web_tour.tours").add("integration_hub_admin_every_menu", {
             menu: "integration_hub.integration_subscription_menu",
             record: firstRow,
             buttons: ["action_view_messages"],
+        }),
+        ...visitMenu({
+            app: HUB,
+            path: [CONFIGURATION],
+            menu: "integration_hub.integration_exception_rule_menu",
         }),
         ...visitMenu({app: HUB, path: [CONFIGURATION], menu: "integration_hub.integration_code_map_menu"}),
         ...visitMenu({
