@@ -527,7 +527,7 @@ class IntegrationException(models.Model):
                     'Approved by %(user)s past review rule "%(rule)s": the message is '
                     "processed as it is, this once.",
                     user=self.env.user.name,
-                    rule=exception.review_rule_id.name,
+                    rule=exception.sudo().review_rule_id.name,
                 )
             )
         self.message_id.sudo().action_replay()

@@ -279,6 +279,7 @@ const operationMenus = () => [
             ...goBack("Overview"),
         ],
     }),
+    ...visitMenu({app: HUB, menu: "integration_hub.integration_alert_menu"}),
     ...visitMenu({
         app: HUB,
         menu: "integration_hub.integration_message_menu",
@@ -296,6 +297,7 @@ const operationMenus = () => [
         views: ["list"],
     }),
     ...visitMenu({app: HUB, path: [EXCEPTIONS], menu: "integration_hub.integration_exception_menu_my"}),
+    ...visitMenu({app: HUB, path: [EXCEPTIONS], menu: "integration_hub.integration_issue_menu"}),
 ];
 
 registry.category("web_tour.tours").add("integration_hub_admin_every_menu", {
@@ -331,6 +333,18 @@ registry.category("web_tour.tours").add("integration_hub_admin_every_menu", {
             app: HUB,
             path: [CONFIGURATION],
             menu: "integration_hub.integration_exception_rule_menu",
+        }),
+        ...visitMenu({
+            app: HUB,
+            path: [CONFIGURATION],
+            menu: "integration_hub.integration_alert_rule_menu",
+            record: firstRow,
+        }),
+        ...visitMenu({
+            app: HUB,
+            path: [CONFIGURATION],
+            menu: "integration_hub.integration_review_rule_menu",
+            record: firstRow,
         }),
         ...visitMenu({app: HUB, path: [CONFIGURATION], menu: "integration_hub.integration_code_map_menu"}),
         ...visitMenu({
