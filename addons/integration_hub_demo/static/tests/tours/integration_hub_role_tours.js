@@ -386,6 +386,11 @@ registry.category("web_tour.tours").add("integration_hub_admin_every_menu", {
             menu: "integration_hub_workforce.integration_workforce_gap_menu",
             views: ["pivot"],
         }),
+        ...visitMenu({
+            app: EMPLOYEES,
+            path: [HR_REPORTS],
+            menu: "integration_hub_workforce.integration_exception_menu_workforce",
+        }),
         everyMenuVisited(),
     ],
 });
