@@ -1,6 +1,7 @@
 from datetime import timedelta
 
 from odoo import api, fields, models
+from odoo.exceptions import UserError
 
 from ..retry import DEFAULT_SCHEDULE, parse_schedule
 from .integration_message import BACKLOG_STATES
@@ -418,8 +419,24 @@ class IntegrationBackend(models.Model):
         and Odoo's records (charges not invoiced, consumptions pending, …). The one
         extension point of the flows' reconciliation gaps: a flow adds its counts to
         super()'s, with one grouped query for all of ``self``, never a scan of its
-        history."""
+        history, and only when the user may open the list behind them."""
         return {backend.id: {} for backend in self}
+
+    def _overview_gap_action(self, code):
+        """The list behind the gap ``code`` of this backend's card; a flow returns the
+        action of its own gaps and calls super() for the others."""
+        raise UserError(self.env._("Unknown reconciliation gap: %(code)s", code=code))
+
+    overview_gaps = fields.Json(
+        string="Reconciliation gaps",
+        compute="_compute_overview_gaps",
+        help="Counts by gap code of what is stuck between the system and Odoo.",
+    )
+
+    def _compute_overview_gaps(self):
+        gaps = self._overview_gaps()
+        for backend in self:
+            backend.overview_gaps = gaps.get(backend.id, {})
 
     # Pull feeds' health, on the form and the card ----------------------------------
 
@@ -462,6 +479,8 @@ class IntegrationBackend(models.Model):
         figure = self.env.context.get("figure")
         if figure == "alerts":
             return self.action_view_alerts()
+        if figure == "gap":
+            return self._overview_gap_action(self.env.context.get("gap"))
         if figure == "feeds":
             action = self.env["ir.actions.act_window"]._for_xml_id(
                 "integration_hub.integration_feed_action"

@@ -75,7 +75,7 @@ class IntegrationBackend(models.Model):
 
     def _overview_gaps(self):
         gaps = super()._overview_gaps()
-        if self.ids:
+        if self.ids and self.env["integration.reconciliation.report"].has_access("read"):
             # The reconciliation report's rows of these backends, counted by category.
             for backend, category, count in self.env[
                 "integration.reconciliation.report"
@@ -84,6 +84,19 @@ class IntegrationBackend(models.Model):
             ):
                 gaps[backend.id][f"billing.{category}"] = count
         return gaps
+
+    def _overview_gap_action(self, code):
+        if not (code or "").startswith("billing."):
+            return super()._overview_gap_action(code)
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "integration_hub_billing.integration_reconciliation_report_action"
+        )
+        action["domain"] = [
+            ("backend_id", "=", self.id),
+            ("category", "=", code.removeprefix("billing.")),
+        ]
+        action["context"] = {}
+        return action
 
     def _compute_charge_count(self):
         counts = dict.fromkeys(self.ids, 0)

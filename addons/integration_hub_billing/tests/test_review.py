@@ -1,6 +1,7 @@
 import json
 
-from odoo.tests import HttpCase, tagged
+from odoo.exceptions import UserError
+from odoo.tests import HttpCase, new_test_user, tagged
 
 from odoo.addons.integration_hub.tests.common import signed_headers
 
@@ -95,6 +96,20 @@ class TestChargeReview(BillingCase, HttpCase):
         self.assertEqual(self._charge("CHG-R4").state, "to_review")
         gaps = self.backend._overview_gaps()[self.backend.id]
         self.assertEqual(gaps["billing.charge_to_review"], 1)
+        # The Overview card shows it and opens the charge's row of the reconciliation
+        # report; a hub user who may not read that report sees the card without it.
+        self.assertEqual(self.backend.overview_gaps["billing.charge_to_review"], 1)
+        action = self.backend.with_context(
+            figure="gap", gap="billing.charge_to_review"
+        ).action_overview_open()
+        rows = self.env[action["res_model"]].search(action["domain"])
+        self.assertEqual(rows.mapped("category"), ["charge_to_review"])
+        hub_user = new_test_user(
+            self.env, "gap_hub_user", groups="integration_hub.integration_hub_group_user"
+        )
+        self.assertFalse(self.backend.with_user(hub_user).overview_gaps)
+        with self.assertRaises(UserError):
+            self.backend.with_context(figure="gap", gap="unknown.gap").action_overview_open()
         self.env["integration.alert.rule"]._cron_evaluate()
         self.assertEqual(rule.alert_ids.state, "firing")
         self._charge("CHG-R4").action_approve()

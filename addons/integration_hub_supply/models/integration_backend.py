@@ -15,7 +15,7 @@ class IntegrationBackend(models.Model):
 
     def _overview_gaps(self):
         gaps = super()._overview_gaps()
-        if self.ids:
+        if self.ids and self.env["integration.supply.consumption"].has_access("read"):
             # Through the state index: pending consumptions are few, the done ones many.
             for backend, count in self.env["integration.supply.consumption"]._read_group(
                 [("backend_id", "in", self.ids), ("state", "=", "pending")],
@@ -24,3 +24,13 @@ class IntegrationBackend(models.Model):
             ):
                 gaps[backend.id][PENDING_CONSUMPTIONS] = count
         return gaps
+
+    def _overview_gap_action(self, code):
+        if code != PENDING_CONSUMPTIONS:
+            return super()._overview_gap_action(code)
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "integration_hub_supply.integration_supply_consumption_action"
+        )
+        action["domain"] = [("backend_id", "=", self.id), ("state", "=", "pending")]
+        action["context"] = {}
+        return action

@@ -124,6 +124,15 @@ class TestSupplyGapAlert(SupplyCase, TransactionCase):
             self._assert_done(self._process(sample("supply.consumed", id=f"CON-G{i}")))
         gaps = self.supply_backend._overview_gaps()[self.supply_backend.id]
         self.assertEqual(gaps["supply.pending_consumptions"], 2)
+        # The Overview card shows the gap and opens those consumptions.
+        self.assertEqual(self.supply_backend.overview_gaps["supply.pending_consumptions"], 2)
+        action = self.supply_backend.with_context(
+            figure="gap", gap="supply.pending_consumptions"
+        ).action_overview_open()
+        self.assertEqual(
+            set(self.env[action["res_model"]].search(action["domain"]).mapped("name")),
+            {"CON-G0", "CON-G1"},
+        )
         self.env["integration.alert.rule"]._cron_evaluate()
         alert = rule.alert_ids
         self.assertEqual((alert.state, alert.value, alert.threshold), ("firing", 2, 1))
