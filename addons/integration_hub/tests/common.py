@@ -176,17 +176,26 @@ class IntegrationHubCase:
     @classmethod
     def _create_message(cls, event=None, endpoint=None):
         """A stored, queued inbound message, as the webhook controller leaves it."""
-        endpoint = endpoint or cls.endpoint
         event = event or contact_event()
+        return cls._store_event(event, endpoint or cls.endpoint, reference=event["data"].get("id"))
+
+    @classmethod
+    def _store_event(cls, event, endpoint, env=None, reference=None):
+        """A stored, queued inbound message of ``event`` on ``endpoint``, stored in
+        ``env`` (the flows' tests: the service user's, or the endpoint's company)."""
+        env = env or cls.env
         body = json.dumps(event)
-        message = cls.env["integration.message"].create(
+        event_type = env["integration.event.type"].search(
+            [("code", "=", event["type"]), ("direction", "=", "in")]
+        )
+        message = env["integration.message"].create(
             {
                 "backend_id": endpoint.backend_id.id,
                 "endpoint_id": endpoint.id,
                 "event_type": event["type"],
-                "event_type_id": cls.contact_type.id,
+                "event_type_id": event_type.id,
                 "sender_message_id": f"msg_{uuid.uuid4().hex}",
-                "reference": event["data"].get("id"),
+                "reference": reference,
                 "payload": body,
                 "payload_sha256": payload.sha256(body.encode()),
             }

@@ -1,9 +1,5 @@
-import json
-import uuid
-
 from odoo import Command
 
-from odoo.addons.integration_hub import payload
 from odoo.addons.integration_hub.tests.common import IntegrationHubCase
 
 
@@ -145,21 +141,8 @@ class BillingCase(IntegrationHubCase):
     def _send(self, event, endpoint=None):
         """A stored, queued message of ``event``, as the webhook leaves it."""
         endpoint = endpoint or self.endpoint
-        body = json.dumps(event)
-        messages = self.env["integration.message"].with_company(endpoint.company_id)
-        message = messages.create(
-            {
-                "backend_id": endpoint.backend_id.id,
-                "endpoint_id": endpoint.id,
-                "event_type": event["type"],
-                "event_type_id": self.billing_types.filtered(lambda t: t.code == event["type"]).id,
-                "sender_message_id": f"msg_{uuid.uuid4().hex}",
-                "payload": body,
-                "payload_sha256": payload.sha256(body.encode()),
-            }
-        )
-        message._enqueue()
-        return message
+        company_env = self.env["integration.message"].with_company(endpoint.company_id).env
+        return self._store_event(event, endpoint, env=company_env)
 
     def _process(self, event, endpoint=None, expect="done"):
         message = self._send(event, endpoint)

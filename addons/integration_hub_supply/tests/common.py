@@ -1,11 +1,9 @@
 import copy
 import json
 import pathlib
-import uuid
 
 from odoo import Command
 
-from odoo.addons.integration_hub import payload
 from odoo.addons.integration_hub.tests.common import IntegrationHubCase
 
 SAMPLES = (
@@ -96,21 +94,8 @@ class SupplyCase(IntegrationHubCase):
         does), so its job runs as that user, whose groups still decide what computed
         fields (stock quantities) may read."""
         endpoint = endpoint or cls.supply_endpoint
-        body = json.dumps(event)
         service_env = cls.env(user=cls.env.ref("integration_hub.user_integration_hub"), su=True)
-        message = service_env["integration.message"].create(
-            {
-                "backend_id": endpoint.backend_id.id,
-                "endpoint_id": endpoint.id,
-                "event_type": event["type"],
-                "event_type_id": cls.supply_types.filtered(lambda t: t.code == event["type"]).id,
-                "sender_message_id": f"msg_{uuid.uuid4().hex}",
-                "payload": body,
-                "payload_sha256": payload.sha256(body.encode()),
-            }
-        )
-        message._enqueue()
-        return message.with_env(cls.env)
+        return cls._store_event(event, endpoint, env=service_env).with_env(cls.env)
 
     def _process(self, event, endpoint=None):
         message = self._supply_message(event, endpoint)
