@@ -23,7 +23,7 @@ class IntegrationIssue(models.Model):
     kind = fields.Selection(selection="_selection_kind", readonly=True)
     explanation = fields.Text(string="Sample explanation", readonly=True)
     exception_count = fields.Integer(string="Open exceptions", readonly=True)
-    dead_count = fields.Integer(string="Dead messages", readonly=True)
+    dead_count = fields.Integer(string="Dead message count", readonly=True)
     failure_count = fields.Integer(string="Count", readonly=True)
     first_seen = fields.Datetime(readonly=True)
     last_seen = fields.Datetime(readonly=True)

@@ -94,6 +94,21 @@ class TestOrdering(IntegrationHubCase, TransactionCase):
         self.assertEqual((first.state, second.state), ("done", "done"))
         self.assertEqual(self._partners("C-1").name, "Second name", "applied in arrival order")
 
+    def test_the_next_message_of_a_key_is_due_as_soon_as_the_earlier_one_is_processed(self):
+        first = self._create_message(contact_event("C-1", "First name"))
+        second = self._create_message(contact_event("C-1", "Second name"))
+        other = self._create_message(contact_event("C-2"))
+        self._postponed(second)
+        # As queue_job leaves a postponed job: pending, due at the recheck.
+        later = fields.Datetime.now() + timedelta(minutes=10)
+        (second.job_id | other.job_id).sudo().with_context(
+            _job_edit_sentinel=second.job_id.EDIT_SENTINEL
+        ).write({"state": "pending", "eta": later})
+        self._perform_job(first)
+        self.env["queue.job"].invalidate_model(["eta"])
+        self.assertFalse(second.job_id.eta, "due now, not at its recheck")
+        self.assertEqual(other.job_id.eta, later, "another key's job is left alone")
+
     def test_wait_grows_with_the_messages_ahead(self):
         for _n in range(3):
             self._create_message(contact_event("C-1"))
