@@ -2,7 +2,7 @@
     "name": "Integration Hub: Workforce",
     "summary": "HR system to employees, departments and cost centres; shifts to labour cost "
     "by cost centre; the Workforce report and its reconciliation gaps",
-    "version": "18.0.1.0.0",
+    "version": "18.0.1.1.0",
     "category": "Human Resources",
     "author": "Healthcare Integration Hub contributors",
     "website": "https://github.com/healthcare-integration-hub/odoo-integration-hub",
@@ -15,6 +15,7 @@
         "security/integration_hub_workforce_groups.xml",
         "security/ir.model.access.csv",
         "security/integration_hub_workforce_security.xml",
+        "data/account_analytic_plan_data.xml",
         "data/hr_departure_reason_data.xml",
         "data/integration_event_type_data.xml",
         "data/ir_cron_data.xml",
@@ -25,6 +26,5 @@
         "views/integration_exception_views.xml",
         "views/integration_hub_workforce_menus.xml",
     ],
-    "post_init_hook": "post_init_hook",
     "installable": True,
 }

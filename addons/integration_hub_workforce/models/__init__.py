@@ -1,4 +1,3 @@
-from . import res_company
 from . import hr_department
 from . import hr_employee
 from . import account_analytic_line

@@ -2,14 +2,14 @@ from odoo import models
 
 
 class IntegrationHandlerCostCenter(models.AbstractModel):
-    """cost_center.upserted: an analytic account in the company's Cost Centers plan."""
+    """cost_center.upserted: an analytic account of the company in the Cost Centers plan."""
 
     _name = "integration.handler.cost.center"
     _inherit = "integration.handler.workforce"
     _description = "Integration Handler: cost_center.upserted"
 
     def _handle(self, message, data):
-        plan = message.company_id._integration_cost_center_plan()
+        plan = self._cost_center_plan()
         values = {
             "name": data["name"],
             "code": data["code"],

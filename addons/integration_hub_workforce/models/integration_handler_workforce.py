@@ -18,9 +18,25 @@ class IntegrationHandlerWorkforce(models.AbstractModel):
 
     # Finding records by their HR references ----------------------------------
 
+    def _cost_center_plan(self):
+        """The Cost Centers analytic plan, one for every company (see its data file)."""
+        plan = self.env.ref(
+            "integration_hub_workforce.account_analytic_plan_cost_centers",
+            raise_if_not_found=False,
+        )
+        if not plan:
+            raise IntegrationBusinessError(
+                self.env._(
+                    "The Cost Centers analytic plan was deleted: update the Integration Hub: "
+                    "Workforce addon to create it again, then retry."
+                )
+            )
+        return plan
+
     def _cost_center(self, message, code):
-        """The cost centre (analytic account) of ``code`` in the company's plan."""
-        plan = message.company_id._integration_cost_center_plan()
+        """The cost centre (analytic account) of ``code`` of the company, in the Cost
+        Centers plan."""
+        plan = self._cost_center_plan()
         return (
             self.env["account.analytic.account"]
             .with_context(active_test=False)

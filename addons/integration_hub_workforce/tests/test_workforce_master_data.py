@@ -37,9 +37,9 @@ class TestWorkforceMasterData(WorkforceCase, HttpCase):
             self.env["integration.message"].search([("backend_id", "=", self.hr_backend.id)])
         )
 
-    def test_cost_centre_is_an_analytic_account_in_the_company_cost_centers_plan(self):
+    def test_cost_centre_is_an_analytic_account_of_the_company_in_the_cost_centers_plan(self):
         account = self._done(sample("cost_center.upserted"))
-        plan = self.company.integration_cost_center_plan_id
+        plan = self.env.ref("integration_hub_workforce.account_analytic_plan_cost_centers")
         self.assertEqual((account.code, account.name), ("CC-410", "Surgical Services"))
         self.assertEqual((account.plan_id, plan.name), (plan, "Cost Centers"))
         self.assertEqual(account.company_id, self.company)
@@ -127,16 +127,21 @@ class TestWorkforceMasterData(WorkforceCase, HttpCase):
         )
 
     def test_companies_keep_their_own_cost_centres_and_departments(self):
+        plans = self.env["account.analytic.plan"].search([])
         other_company = self.env["res.company"].create({"name": "Other clinic network"})
         _backend, other_endpoint = self._create_hr_backend(company=other_company, name="Other HR")
         ours = self._done(sample("cost_center.upserted"))
         theirs = self._done(sample("cost_center.upserted"), endpoint=other_endpoint)
         self.assertNotEqual(ours, theirs)
         self.assertEqual(theirs.company_id, other_company)
-        self.assertNotEqual(
-            self.company.integration_cost_center_plan_id,
-            other_company.integration_cost_center_plan_id,
+        # One plan for both: a plan per company added a field to the analytic models
+        # with each company, all labelled "Cost Centers" (Odoo warned of the twins).
+        self.assertEqual(theirs.plan_id, ours.plan_id)
+        self.assertEqual(self.env["account.analytic.plan"].search([]), plans)
+        plan_fields = self.env["ir.model.fields"].search(
+            [("model", "=", "account.analytic.line"), ("field_description", "=", "Cost Centers")]
         )
+        self.assertEqual(plan_fields.mapped("name"), [ours.plan_id._column_name()])
         our_department = self._done(sample("department.upserted"))
         their_department = self._done(sample("department.upserted"), endpoint=other_endpoint)
         self.assertEqual(our_department.integration_cost_center_id, ours)
