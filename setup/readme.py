@@ -6,6 +6,12 @@
 The fragments are the one source (as OCA's oca-gen-addon-readme, without its network
 and its reStructuredText): the title is the manifest's name, the summary its summary,
 then DESCRIPTION.md, and CONFIGURE.md, USAGE.md, DEVELOP.md under their own headings.
+
+Odoo's Apps shows README.md as the module's description, read as reStructuredText by
+docutils (ir.module.module's description_html), which logs a warning for each of its
+complaints: a Markdown table (`| a | b |`), for one, is a broken line block and
+substitutions to docutils. This script refuses such a README, when it writes and when it
+checks (write lists, not tables).
 """
 
 import argparse
@@ -56,6 +62,23 @@ def render(addon):
     return "\n\n".join(parts) + "\n"
 
 
+def rst_problems(text):
+    """What docutils, reading ``text`` as reStructuredText as Odoo's Apps does, complains
+    about: one "README.md:N: (LEVEL) message" each."""
+    from docutils import nodes, utils
+    from docutils.frontend import get_default_settings
+    from docutils.parsers.rst import Parser
+
+    parser = Parser()
+    settings = get_default_settings(parser)
+    settings.report_level = 5  # collected below, not printed
+    settings.halt_level = 5
+    settings.file_insertion_enabled = False
+    document = utils.new_document("README.md", settings)
+    parser.parse(text, document)
+    return [message.astext() for message in document.findall(nodes.system_message)]
+
+
 def addons():
     return sorted(path.parent for path in ADDONS.glob("*/__manifest__.py"))
 
@@ -70,6 +93,12 @@ def main(argv=None):
     try:
         for addon in addons():
             text = render(addon)
+            problems = rst_problems(text)
+            if problems:
+                raise ReadmeError(
+                    f"{addon.name}: docutils (Odoo's Apps) reads README.md with warnings: "
+                    + "; ".join(problems)
+                )
             readme = addon / "README.md"
             if readme.is_file() and readme.read_text() == text:
                 continue
