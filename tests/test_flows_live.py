@@ -1,69 +1,24 @@
 """Each flow's samples over HTTP to a two-worker server whose real job runner processes
 them; the Odoo records they produce are checked in the database."""
 
-import concurrent.futures
 import uuid
 
-import requests
-from conftest import query, traffic, wait_for
-
-
-def _sample(event_type, **data):
-    event = traffic.load_sample(event_type)
-    event["data"].update(data)
-    return event
-
-
-def _send_all(server, token, events):
-    """Send the events at once (8 senders); every one must be accepted."""
-
-    def send(event):
-        with requests.Session() as session:
-            return server.post_event(token, event, session=session)
-
-    with concurrent.futures.ThreadPoolExecutor(8) as pool:
-        responses = list(pool.map(send, events))
-    assert [r.status_code for r in responses] == [202] * len(events), [
-        (r.status_code, r.text[:200]) for r in responses
-    ]
-    return [r.json()["id"] for r in responses]
-
-
-def _wait_done(db, message_ids, timeout=120):
-    def states():
-        rows = query(
-            db, "SELECT state, last_error FROM integration_message WHERE id = ANY(%s)", message_ids
-        )
-        if any(state in ("exception", "dead", "cancelled") for state, _error in rows):
-            raise AssertionError(f"a message failed: {rows}")
-        return all(state == "done" for state, _error in rows) and len(rows) == len(message_ids)
-
-    wait_for(states, timeout=timeout, what=f"{len(message_ids)} messages to be done")
+from conftest import query, wait_for
+from live_flows import patient_and_payer, sample, send_all, wait_done
 
 
 def test_billing_samples_become_posted_invoices_and_a_reconciled_payment(start_server, db):
     server = start_server(workers=2, job_runner=True)
     tag = uuid.uuid4().hex[:6].upper()
-    patient, payer = f"PAT-{tag}", f"PAY-{tag}"
-    _wait_done(
-        db,
-        _send_all(
-            server,
-            "demo-billing",
-            [
-                _sample("patient.upserted", id=patient, name=f"Live patient {tag}"),
-                _sample("payer.upserted", id=payer, name=f"Live payer {tag}", payer_code=f"L{tag}"),
-            ],
-        ),
-    )
+    patient, payer = patient_and_payer(server, db, tag, "Live", payer_code=f"L{tag}")
     charges = [f"CHG-{tag}-{n}" for n in range(4)]
-    _wait_done(
+    wait_done(
         db,
-        _send_all(
+        send_all(
             server,
             "demo-billing",
             [
-                _sample(
+                sample(
                     "charge.captured",
                     id=charge,
                     encounter_id=f"APT-{tag}-{n}",
@@ -93,11 +48,11 @@ def test_billing_samples_become_posted_invoices_and_a_reconciled_payment(start_s
             (charge, "invoiced", "payer", "posted", 100.0, f"Live payer {tag}"),
         )
     ]
-    (payment_message,) = _send_all(
+    (payment_message,) = send_all(
         server,
         "demo-billing",
         [
-            _sample(
+            sample(
                 "payment.posted",
                 id=f"PMT-{tag}",
                 payer_id=payer,
@@ -105,7 +60,7 @@ def test_billing_samples_become_posted_invoices_and_a_reconciled_payment(start_s
             )
         ],
     )
-    _wait_done(db, [payment_message])
+    wait_done(db, [payment_message])
     paid = query(
         db,
         """SELECT c.name, m.amount_residual, m.payment_state FROM integration_charge c
@@ -132,13 +87,13 @@ def test_supply_samples_become_done_moves_and_a_purchase_order(start_server, db)
     tag = uuid.uuid4().hex[:6].upper()
     consumptions = [f"CON-{tag}-{n}" for n in range(4)]
     started = query(db, "SELECT max(id) FROM queue_job")[0][0] or 0
-    messages = _send_all(
+    messages = send_all(
         server,
         "demo-supply",
-        [_sample("supply.consumed", id=name) for name in consumptions]
-        + [_sample("purchase.requested", id=f"PR-{tag}")],
+        [sample("supply.consumed", id=name) for name in consumptions]
+        + [sample("purchase.requested", id=f"PR-{tag}")],
     )
-    _wait_done(db, messages)
+    wait_done(db, messages)
     moves = query(
         db,
         """SELECT c.name, c.state, mv.state, mv.quantity, src.name, lot.name

@@ -7,7 +7,7 @@ import uuid
 
 import requests
 from conftest import query, traffic
-from test_flows_live import _sample, _send_all, _wait_done
+from live_flows import patient_and_payer, sample, wait_done
 
 ENCOUNTERS = 40
 
@@ -15,24 +15,13 @@ ENCOUNTERS = 40
 def test_charge_and_appointment_of_one_encounter_sent_at_once_always_link(start_server, db):
     server = start_server(workers=2, job_runner=True)
     tag = uuid.uuid4().hex[:6].upper()
-    patient, payer = f"PAT-{tag}", f"PAY-{tag}"
-    _wait_done(
-        db,
-        _send_all(
-            server,
-            "demo-billing",
-            [
-                _sample("patient.upserted", id=patient, name=f"Ordering patient {tag}"),
-                _sample("payer.upserted", id=payer, name=f"Ordering payer {tag}", payer_code=tag),
-            ],
-        ),
-    )
+    patient, payer = patient_and_payer(server, db, tag, "Ordering", payer_code=tag)
     encounters = [f"APT-{tag}-{n}" for n in range(ENCOUNTERS)]
     message_ids = []
     for encounter in encounters:
         pair = [
-            _sample("appointment.completed", id=encounter, patient_id=patient, payer_id=payer),
-            _sample(
+            sample("appointment.completed", id=encounter, patient_id=patient, payer_id=payer),
+            sample(
                 "charge.captured",
                 id=f"CHG-{encounter}",
                 encounter_id=encounter,
@@ -42,7 +31,7 @@ def test_charge_and_appointment_of_one_encounter_sent_at_once_always_link(start_
         ]
         random.shuffle(pair)  # either may arrive first
         message_ids += _send_pair_at_once(server, pair)
-    _wait_done(db, message_ids, timeout=300)
+    wait_done(db, message_ids, timeout=300)
     linked = query(
         db,
         """SELECT c.encounter_ref, a.name FROM integration_charge c
