@@ -382,37 +382,43 @@ class IntegrationBackend(models.Model):
     # Kept in integration_backend_circuit on the side cursor: every worker sees a
     # change at once, and concurrent deliveries never fail to serialize on it.
 
-    def _circuit_admit(self):
+    def _circuit_admit(self, probe=True):
         """None when a delivery may go now, else the seconds to wait.
 
         An open circuit lets one probe through after its cool-down; while that probe
-        runs (half-open) the other deliveries wait.
+        runs (half-open) the other deliveries wait. Without ``probe`` (the further
+        deliveries of a batch) only a closed circuit admits: a batch is never a probe.
         """
         self.ensure_one()
         probe_timeout = int(sum(self._outbound_timeouts())) + 30
         with side_cursor(self.env) as cr:
-            cr.execute(
-                """INSERT INTO integration_backend_circuit (backend_id) VALUES (%(id)s)
-                   ON CONFLICT (backend_id) DO NOTHING;
-                   UPDATE integration_backend_circuit
-                      SET state = 'half_open', probe_started_at = now() at time zone 'utc'
-                    WHERE backend_id = %(id)s
-                      AND ((state = 'open' AND opened_at
-                              <= now() at time zone 'utc' - make_interval(secs => %(cooldown)s))
-                        OR (state = 'half_open' AND probe_started_at
-                              <= now() at time zone 'utc' - make_interval(secs => %(probe)s)))
-                   RETURNING state""",
-                {"id": self.id, "cooldown": self.circuit_cooldown_seconds, "probe": probe_timeout},
-            )
-            if cr.fetchone():
-                return None  # this delivery is the probe
+            if probe:
+                cr.execute(
+                    """INSERT INTO integration_backend_circuit (backend_id) VALUES (%(id)s)
+                       ON CONFLICT (backend_id) DO NOTHING;
+                       UPDATE integration_backend_circuit
+                          SET state = 'half_open', probe_started_at = now() at time zone 'utc'
+                        WHERE backend_id = %(id)s
+                          AND ((state = 'open' AND opened_at
+                                  <= now() at time zone 'utc' - make_interval(secs => %(cooldown)s))
+                            OR (state = 'half_open' AND probe_started_at
+                                  <= now() at time zone 'utc' - make_interval(secs => %(probe)s)))
+                       RETURNING state""",
+                    {
+                        "id": self.id,
+                        "cooldown": self.circuit_cooldown_seconds,
+                        "probe": probe_timeout,
+                    },
+                )
+                if cr.fetchone():
+                    return None  # this delivery is the probe
             cr.execute(
                 """SELECT state, EXTRACT(EPOCH FROM opened_at
                           + make_interval(secs => %s) - now() at time zone 'utc')
                      FROM integration_backend_circuit WHERE backend_id = %s""",
                 (self.circuit_cooldown_seconds, self.id),
             )
-            state, remaining = cr.fetchone()
+            state, remaining = cr.fetchone() or ("closed", None)
         if state == "closed":
             return None
         if state == "open":

@@ -581,22 +581,27 @@ class IntegrationMessage(models.Model):
 
     def _finish_attempt(self, values, started, outcome, error=None):
         """Record the attempt; what follows it is for the caller to decide."""
+        values = self._attempt_values(values, started, outcome, error)
+        self.env["integration.message.attempt"].create(values)
+        self.last_error = values["error"]
+
+    @api.model
+    def _attempt_values(self, values, started, outcome, error=None):
+        """An attempt's row as it ends now: ``error`` is a summary or an exception
+        (whose traceback is kept)."""
         summary = False
         if isinstance(error, str):
             summary = error
         elif error is not None:
             summary = error_text(error)
-            values["traceback"] = "".join(traceback.format_exception(error))
-        self.env["integration.message.attempt"].create(
-            dict(
-                values,
-                end_date=fields.Datetime.now(),
-                duration_ms=int((time.monotonic() - started) * 1000),
-                outcome=outcome,
-                error=summary,
-            )
+            values = dict(values, traceback="".join(traceback.format_exception(error)))
+        return dict(
+            values,
+            end_date=fields.Datetime.now(),
+            duration_ms=int((time.monotonic() - started) * 1000),
+            outcome=outcome,
+            error=summary,
         )
-        self.last_error = summary
 
     def _retry_or_die(self, at_least=0):
         """Queue the next attempt, at least ``at_least`` seconds from now, or give up."""

@@ -1,12 +1,15 @@
 import json
 import logging
 import time
+from collections import defaultdict
+from typing import NamedTuple
 
 from psycopg2 import OperationalError
 
 from odoo import fields, models
 from odoo.exceptions import UserError
 from odoo.service.model import PG_CONCURRENCY_ERRORS_TO_RETRY
+from odoo.tools import SQL
 
 from odoo.addons.queue_job.exception import RetryableJobError
 
@@ -40,6 +43,27 @@ class CircuitHeld(RetryableJobError):
     """The backend's circuit holds deliveries: the job comes back later."""
 
 
+class Sent(NamedTuple):
+    """A POST made, not yet written: the message, the receiver's answer, the headers
+    as stored (None when nothing was sent) and the attempt's values."""
+
+    message: object
+    answer: delivery.Answer
+    headers: str | None
+    attempt: dict
+
+
+def _circuit_counts(answer):
+    """What the circuit breaker counts of an answer: True a success, False a failure,
+    None nothing (a 429 is a receiver pacing us, not failing; a refusal is the
+    message's own fault)."""
+    if answer.outcome == delivery.DELIVERED:
+        return True
+    if answer.outcome == delivery.RETRY and answer.status != 429:
+        return False
+    return None
+
+
 class IntegrationMessage(models.Model):
     _inherit = "integration.message"
 
@@ -65,40 +89,20 @@ class IntegrationMessage(models.Model):
         """Deliver an outbound message once, then other ready ones of its backend.
 
         Called by the message's job. Up to the backend's batch size of further
-        messages whose jobs wait are delivered by this job over the same keep-alive
-        connection, each in its own savepoint with its own attempt, state and fresh
-        signature; each one's job is marked done with it. A message the batch cannot
-        deliver now (an earlier message of its record waits, the circuit holds it, an
-        unexpected error) is left to its own job, untouched. A delivery to be retried
-        (5xx, 429, timeout) ends the batch: while the receiver struggles, each message
-        goes by its own job, and the circuit counts them as it does without batches.
+        messages whose jobs wait are then delivered by this job over the same keep-alive
+        connection, each with its own attempt, state and fresh signature; each one's job
+        is marked done with it. The batch's POSTs go first (they only read), then their
+        outcomes are written together. A message the batch cannot deliver now (an
+        earlier message of its record waits, an unexpected error) is left to its own
+        job, untouched. A delivery to be retried (5xx, 429, timeout) or a 410 ends the
+        batch: while the receiver struggles, each message goes by its own job, and the
+        circuit counts them as it does without batches.
         """
         batch = self._claim_batch()
         result = self._deliver_once()
-        if self.state == "retrying":
+        if self.state == "retrying" or not batch:
             return result  # the receiver struggles: each message goes by its own job
-        started = time.monotonic()
-        delivered = 0
-        for message in batch:
-            if time.monotonic() - started > BATCH_TIME_BUDGET or self.backend_id.state == "paused":
-                break
-            try:
-                with self.env.cr.savepoint():
-                    message._take_over_job()
-                    message._deliver_once()
-            except CircuitHeld:
-                break
-            except RetryableJobError:
-                continue  # an earlier message of its record waits: its own job waits too
-            except Exception:  # any other error: the message's own job runs it alone later
-                _logger.exception(
-                    "integration message %s: batched delivery failed, left to its own job",
-                    message.id,
-                )
-                continue
-            delivered += 1
-            if message.state == "retrying":
-                break
+        delivered = self._deliver_batch(batch)
         return f"{result} (and {delivered} more in this batch)" if delivered else result
 
     def _claim_batch(self):
@@ -124,23 +128,148 @@ class IntegrationMessage(models.Model):
             return self.browse()
         return self.browse(ids)
 
-    def _take_over_job(self):
-        """This message is delivered by the running job: its own job is done."""
-        job = self.sudo().job_id
-        job.with_context(_job_edit_sentinel=job.EDIT_SENTINEL).write(
-            {
-                "state": "done",
-                "date_done": fields.Datetime.now(),
-                "result": f"Delivered in the batch of job {self.env.context.get('job_uuid')}",
-            }
-        )
-
     def _deliver_once(self):
         """Deliver this outbound message once."""
         backend = self.backend_id.sudo()
+        if self._subscription_disabled():
+            return self._die_subscription_disabled()
+        if self.subscription_id.ordered:
+            self._wait_for_predecessors()
+        wait = backend._circuit_admit()
+        if wait is not None:
+            # Nothing is dropped or counted as an attempt: the job comes back later.
+            raise CircuitHeld(
+                f"The delivery circuit of {backend.code} is open.", seconds=wait, ignore_retry=True
+            )
+        sent = self._send(backend)
+        counted = _circuit_counts(sent.answer)
+        if counted is not None:
+            backend._circuit_record(success=counted)
+        return self._record_deliveries([sent])[0]
+
+    def _deliver_batch(self, batch):
+        """Deliver ``batch`` after this message; the number of messages it settled.
+
+        First the POSTs, one after the other, writing nothing; then, in one savepoint,
+        the settled messages' jobs are marked done and their attempts, states and
+        headers written together. Should that fail, each message is written alone, and
+        one that fails again is left to its own job.
+        """
+        backend = self.backend_id.sudo()
+        if backend.state == "paused" or backend._circuit_admit(probe=False) is not None:
+            return 0
+        sent, disabled = batch._send_batch(backend)
+        if not sent and not disabled:
+            return 0
+        try:
+            with self.env.cr.savepoint():
+                self._settle_batch(sent, disabled)
+            return len(sent) + len(disabled)
+        except Exception:  # written one by one below; each failure is logged there
+            _logger.exception(
+                "integration message %s: writing its batch failed, each message is written alone",
+                self.id,
+            )
+        settled = 0
+        for one_sent, one_disabled in [([one], self.browse()) for one in sent] + [
+            ([], one) for one in disabled
+        ]:
+            try:
+                with self.env.cr.savepoint():
+                    self._settle_batch(one_sent, one_disabled)
+                settled += 1
+            except Exception:  # the message's own job delivers it again later
+                _logger.exception(
+                    "integration message %s: batched delivery not written, left to its own job",
+                    (one_sent[0].message if one_sent else one_disabled).id,
+                )
+        return settled
+
+    def _send_batch(self, backend):
+        """POST these messages one after the other, writing nothing; what was sent and
+        the messages of disabled subscriptions.
+
+        The batch's circuit admitted them: a failure is counted at once and ends the
+        batch, the successes are counted once, in the order they happened.
+        """
+        started = time.monotonic()
+        sent, disabled, settled = [], self.browse(), set()
+        successes = False
+        for message in self:
+            if time.monotonic() - started > BATCH_TIME_BUDGET:
+                break
+            try:
+                if message._subscription_disabled():
+                    disabled |= message
+                    continue
+                if message.subscription_id.ordered:
+                    # An earlier message of its record settled in this batch is no longer
+                    # waiting, though its state is written only after the POSTs.
+                    message._wait_for_predecessors(settled=settled)
+                one = message._send(backend)
+            except RetryableJobError:
+                continue  # an earlier message of its record waits: its own job waits too
+            except Exception:  # any other error: the message's own job runs it alone later
+                _logger.exception(
+                    "integration message %s: batched delivery failed, left to its own job",
+                    message.id,
+                )
+                continue
+            sent.append(one)
+            counted = _circuit_counts(one.answer)
+            if counted is False:
+                if successes:
+                    backend._circuit_record(success=True)
+                backend._circuit_record(success=False)
+                successes = False
+            successes = successes or counted is True
+            if one.answer.outcome in (delivery.RETRY, delivery.GONE):
+                break
+            settled.add(message.id)
+        if successes:
+            backend._circuit_record(success=True)
+        return sent, disabled
+
+    def _settle_batch(self, sent, disabled):
+        """Write what a batch's deliveries came to; their own jobs are done first (a
+        message to retry then queues its next job)."""
+        taken = self.browse([one.message.id for one in sent]) | disabled
+        taken._take_over_jobs()
+        disabled._die_subscription_disabled()
+        self._record_deliveries(sent)
+        self.env.flush_all()  # within the caller's savepoint: a failure is caught there
+
+    def _take_over_jobs(self):
+        """These messages are delivered by the running job: their own jobs are done.
+
+        One statement for them all: queue_job's ORM write costs as much as a delivery.
+        """
+        jobs = self.sudo().job_id
+        if not jobs:
+            return
+        fnames = ["state", "date_done", "result"]
+        jobs.flush_recordset(fnames)
+        self.env.cr.execute(
+            """UPDATE queue_job SET state = 'done', date_done = %s, result = %s
+                WHERE id IN %s AND state NOT IN ('done', 'cancelled')""",
+            (
+                fields.Datetime.now(),
+                f"Delivered in the batch of job {self.env.context.get('job_uuid')}",
+                tuple(jobs.ids),
+            ),
+        )
+        jobs.invalidate_recordset(fnames)
+        jobs.modified(fnames)  # the messages' job_state follows
+
+    def _subscription_disabled(self):
         subscription = self.subscription_id.with_context(active_test=False)
-        if subscription and not subscription.active:
-            self.write(
+        return bool(subscription) and not subscription.active
+
+    def _die_subscription_disabled(self):
+        """Dead letters, replayable once the subscription is enabled again."""
+        for message in self:
+            subscription = message.subscription_id.with_context(active_test=False)
+            message.write(
                 {
                     "state": "dead",
                     "next_attempt_date": False,
@@ -152,66 +281,95 @@ class IntegrationMessage(models.Model):
                     ),
                 }
             )
-            return "Subscription disabled."
-        if subscription.ordered:
-            self._wait_for_predecessors()
-        wait = backend._circuit_admit()
-        if wait is not None:
-            # Nothing is dropped or counted as an attempt: the job comes back later.
-            raise CircuitHeld(
-                f"The delivery circuit of {backend.code} is open.", seconds=wait, ignore_retry=True
-            )
+        return "Subscription disabled."
+
+    def _send(self, backend):
+        """POST this message and note its attempt; nothing is written yet."""
         started = time.monotonic()
-        attempt_values = {
+        attempt = {
             "message_id": self.id,
             "number": self.attempt_count + 1,
             "start_date": fields.Datetime.now(),
             "job_uuid": self.env.context.get("job_uuid"),
         }
-        answer = self._post(backend)
-        if answer.outcome == delivery.DELIVERED:
-            backend._circuit_record(success=True)
-        elif answer.outcome == delivery.RETRY and answer.status != 429:
-            # 429 is a receiver pacing us, not failing: it does not open the circuit.
-            backend._circuit_record(success=False)
-        self._finish_attempt(
-            dict(
-                attempt_values,
-                status_code=answer.status,
-                response_excerpt=answer.excerpt or False,
-            ),
+        answer, headers = self._post(backend)
+        attempt = self._attempt_values(
+            dict(attempt, status_code=answer.status, response_excerpt=answer.excerpt or False),
             started,
             "done" if answer.outcome == delivery.DELIVERED else "failed",
             answer.error or None,
         )
-        if answer.outcome == delivery.DELIVERED:
-            self.write(
-                {"state": "done", "done_date": fields.Datetime.now(), "next_attempt_date": False}
+        return Sent(self, answer, headers, attempt)
+
+    def _record_deliveries(self, sent):
+        """Write what deliveries came to, each message's summary in their order.
+
+        Attempts in one INSERT, the messages' values in one UPDATE per set of values
+        (the ORM's flush) and their headers in one more; then the next attempt of a
+        message to retry, the subscription of a 410.
+        """
+        if not sent:
+            return []
+        self.env["integration.message.attempt"].create([one.attempt for one in sent])
+        now = fields.Datetime.now()
+        groups = defaultdict(list)
+        for one in sent:
+            values = {"last_error": one.attempt["error"]}
+            if one.answer.outcome == delivery.DELIVERED:
+                values.update(state="done", done_date=now, next_attempt_date=False)
+            elif one.answer.outcome != delivery.RETRY:
+                values.update(state="dead", next_attempt_date=False)
+            groups[tuple(sorted(values.items()))].append(one.message.id)
+        for values, ids in groups.items():
+            self.browse(ids).write(dict(values))
+        self._store_headers({one.message.id: one.headers for one in sent if one.headers})
+        summaries = []
+        for one in sent:
+            answer = one.answer
+            if answer.outcome == delivery.DELIVERED:
+                summaries.append(f"Delivered: HTTP {answer.status}")
+                continue
+            if answer.outcome == delivery.RETRY:
+                summaries.append(one.message._retry_or_die(at_least=answer.retry_after or 0))
+                continue
+            if answer.outcome == delivery.GONE and one.message.subscription_id:
+                one.message.subscription_id._disable_gone(one.message)
+            summaries.append(f"Not delivered, not retried: {answer.error}")
+        return summaries
+
+    def _store_headers(self, headers):
+        """Store the headers each message was sent with ({id: text}) in one statement:
+        plain text that no stored field depends on."""
+        if not headers:
+            return
+        self.flush_model(["headers"])
+        self.env.cr.execute(
+            SQL(
+                """UPDATE integration_message m SET headers = v.headers
+                     FROM (VALUES %s) AS v(id, headers) WHERE m.id = v.id""",
+                SQL(", ").join(SQL("(%s, %s)", id_, text) for id_, text in headers.items()),
             )
-            return f"Delivered: HTTP {answer.status}"
-        if answer.outcome == delivery.RETRY:
-            return self._retry_or_die(at_least=answer.retry_after or 0)
-        self.write({"state": "dead", "next_attempt_date": False})
-        if answer.outcome == delivery.GONE and subscription:
-            subscription._disable_gone(self)
-        return f"Not delivered, not retried: {answer.error}"
+        )
+        self.browse(headers).invalidate_recordset(["headers"])
 
     def _post(self, backend):
-        """One HTTP delivery with fresh timestamp and signature, and its answer."""
+        """One HTTP delivery with fresh timestamp and signature: its answer, and the
+        headers it was sent with as stored (None when nothing was sent)."""
         body = self.payload.encode()
         if not backend.outbound_url:
             return delivery.Answer(
                 outcome=delivery.PERMANENT,
                 error=self.env._("Backend %(backend)s has no outbound URL.", backend=backend.name),
-            )
+            ), None
+        stored = None
         for fresh_token in (False, True):
             try:
                 headers = backend._outbound_headers(self.sender_message_id, int(time.time()), body)
             except delivery.TokenError as exc:
-                return delivery.Answer(outcome=exc.outcome, error=str(exc))
+                return delivery.Answer(outcome=exc.outcome, error=str(exc)), stored
             except UserError as exc:
-                return delivery.Answer(outcome=delivery.PERMANENT, error=str(exc.args[0]))
-            self.headers = json.dumps(backend._redact_headers(headers), indent=1)
+                return delivery.Answer(outcome=delivery.PERMANENT, error=str(exc.args[0])), stored
+            stored = json.dumps(backend._redact_headers(headers), indent=1)
             answer = delivery.post(
                 backend.outbound_url,
                 body,
@@ -220,18 +378,20 @@ class IntegrationMessage(models.Model):
                 allow_private=backend.outbound_allow_private,
             )
             if answer.status != 401 or backend.outbound_auth_type != "oauth2" or fresh_token:
-                return answer
+                return answer, stored
             # The cached token may have been revoked early: fetch a new one, once.
             delivery.forget_token(backend._oauth2_cache_key())
-        return answer
+        return answer, stored
 
-    def _wait_for_predecessors(self):
-        """Raise (job postponed) while an earlier message of the same record waits."""
+    def _wait_for_predecessors(self, settled=()):
+        """Raise (job postponed) while an earlier message of the same record waits;
+        those of ``settled`` (ids) were delivered before it in the same batch."""
         earlier = self.search(
             [
                 ("subscription_id", "=", self.subscription_id.id),
                 ("ordering_key", "=", self.ordering_key),
                 ("id", "<", self.id),
+                ("id", "not in", list(settled)),
                 ("state", "in", ("received", "queued", "retrying")),
             ],
             order="id",

@@ -441,6 +441,87 @@ class TestOutbound(RealRequestsMixin, IntegrationHubCase, TransactionCase):
         self.assertEqual(second.job_id.state, "pending")
         self.assertEqual(len(self.receiver.requests), 2)
 
+    def test_a_refusal_in_the_middle_of_a_batch_leaves_the_others_done(self):
+        self.receiver.script(200, 200, 400, 200, 200)
+        messages = [self._emit() for _ in range(5)]
+        result = self._deliver(messages[0])
+        self.assertIn("4 more in this batch", result)
+        self.assertEqual([m.state for m in messages], ["done", "done", "dead", "done", "done"])
+        self.assertEqual([m.attempt_count for m in messages], [1] * 5)
+        self.assertEqual([m.last_status_code for m in messages], [200, 200, 400, 200, 200])
+        self.assertEqual(messages[2].last_error, "HTTP 400")
+        self.assertEqual({m.job_state for m in messages}, {"done"})
+        # Each message keeps the headers it was sent with, its own id among them.
+        for message in messages:
+            self.assertEqual(json.loads(message.headers)["webhook-id"], message.sender_message_id)
+
+    def test_a_taken_over_job_is_done_once_and_its_message_is_never_sent_again(self):
+        messages = [self._emit() for _ in range(3)]
+        own_jobs = [m.job_id for m in messages]
+        self._deliver(messages[0])
+        for message, job in zip(messages[1:], own_jobs[1:], strict=True):
+            self.assertEqual((job.state, message.job_state), ("done", "done"))
+            self.assertTrue(job.date_done)
+            self.assertEqual(message.job_id, job)  # no other job was queued for it
+        # Should the runner still start a taken-over job, it finds nothing to do.
+        self.assertIn("Nothing to do", self._deliver(messages[1]))
+        ids = [r.headers["webhook-id"] for r in self.receiver.requests]
+        self.assertCountEqual(ids, [m.sender_message_id for m in messages])
+        self.assertEqual([m.attempt_count for m in messages], [1, 1, 1])
+
+    def test_an_ordered_pair_in_one_batch_arrives_in_order(self):
+        self.subscription.ordered = True
+        other = self.env["res.partner"].create({"name": "Other record"})
+        unrelated = self._emit(other)
+        first = self._emit()
+        self.partner.name = "Second version"
+        second = self._emit()
+        result = self._deliver(unrelated)
+        self.assertIn("2 more in this batch", result)
+        self.assertEqual((first.state, second.state), ("done", "done"))
+        names = [r.json["data"]["name"] for r in self.receiver.requests]
+        self.assertEqual(names, ["Other record", "Northside Clinic", "Second version"])
+
+    def test_an_ordered_message_waits_when_its_predecessor_fails_in_the_same_batch(self):
+        self.subscription.ordered = True
+        other = self.env["res.partner"].create({"name": "Other record"})
+        self.receiver.script(200, 500)
+        unrelated = self._emit(other)
+        first = self._emit()
+        self.partner.name = "Second version"
+        second = self._emit()
+        self._deliver(unrelated)
+        self.assertEqual(first.state, "retrying")
+        self.assertEqual((second.state, second.attempt_count), ("queued", 0))
+        self.assertEqual(second.job_id.state, "pending")
+        self.assertEqual(len(self.receiver.requests), 2)
+
+    def test_an_unexpected_error_in_a_batch_leaves_that_message_to_its_own_job(self):
+        messages = [self._emit() for _ in range(3)]
+        # A message the batch cannot even read (no payload) fails in the batch...
+        self.env.cr.execute(
+            "UPDATE integration_message SET payload = NULL WHERE id = %s", (messages[1].id,)
+        )
+        messages[1].invalidate_recordset(["payload"])
+        with mute_logger("odoo.addons.integration_hub.models.integration_message_outbound"):
+            result = self._deliver(messages[0])
+        self.assertIn("1 more in this batch", result)
+        # ... and is left untouched to its own job, while the others are delivered.
+        self.assertEqual([m.state for m in messages], ["done", "queued", "done"])
+        self.assertEqual((messages[1].attempt_count, messages[1].job_id.state), (0, "pending"))
+        self.assertEqual(messages[2].job_id.state, "done")
+
+    def test_a_batch_counts_its_successes_then_a_failure_at_once(self):
+        self.backend.circuit_failure_threshold = 2
+        self.receiver.script(200, 200, 503)
+        messages = [self._emit() for _ in range(4)]
+        self._deliver(messages[0])
+        self.backend.invalidate_recordset()
+        # The success before it reset the count: one failure, the circuit still closed.
+        self.assertEqual((self.backend.circuit_state, self.backend.circuit_failures), ("closed", 1))
+        self.assertTrue(self.backend.last_delivery_success_date)
+        self.assertEqual([m.state for m in messages], ["done", "done", "retrying", "queued"])
+
     def test_batch_size_one_delivers_only_the_jobs_own_message(self):
         self.backend.outbound_batch_size = 1
         first, second = self._emit(), self._emit()
