@@ -511,6 +511,31 @@ class TestOutbound(RealRequestsMixin, IntegrationHubCase, TransactionCase):
         self.assertEqual((messages[1].attempt_count, messages[1].job_id.state), (0, "pending"))
         self.assertEqual(messages[2].job_id.state, "done")
 
+    def test_a_batch_whose_writing_fails_writes_each_message_alone(self):
+        messages = [self._emit() for _ in range(4)]
+        # PostgreSQL refuses to mark one of them done (a trigger of this test's
+        # transaction): the batch's common write fails, then that message's own.
+        self.env.cr.execute(
+            """CREATE FUNCTION pg_temp.integration_test_refuse() RETURNS trigger AS $$
+               BEGIN
+                   IF NEW.id = %s AND NEW.state = 'done' THEN RAISE EXCEPTION 'refused'; END IF;
+                   RETURN NEW;
+               END $$ LANGUAGE plpgsql;
+               CREATE TRIGGER integration_test_refuse BEFORE UPDATE ON integration_message
+                  FOR EACH ROW EXECUTE FUNCTION pg_temp.integration_test_refuse()""",
+            (messages[2].id,),
+        )
+        with mute_logger(
+            "odoo.sql_db", "odoo.addons.integration_hub.models.integration_message_outbound"
+        ):
+            result = self._deliver(messages[0])
+        self.assertIn("2 more in this batch", result)
+        self.assertEqual([m.state for m in messages], ["done", "done", "queued", "done"])
+        # The refused one is left to its own job (which sends it again): no attempt kept.
+        self.assertEqual((messages[2].attempt_count, messages[2].job_id.state), (0, "pending"))
+        self.assertEqual([m.job_id.state for m in messages[1::2]], ["done", "done"])
+        self.assertEqual([m.attempt_count for m in messages[1::2]], [1, 1])
+
     def test_a_batch_counts_its_successes_then_a_failure_at_once(self):
         self.backend.circuit_failure_threshold = 2
         self.receiver.script(200, 200, 503)
