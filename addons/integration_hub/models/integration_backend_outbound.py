@@ -276,10 +276,21 @@ class IntegrationBackend(models.Model):
             ) from exc
 
     def _outbound_secret(self, name):
-        """The decrypted value of a write-only outbound secret, or None."""
+        """The decrypted value of a write-only outbound secret, or None.
+
+        Decrypted once per transaction (a batch signs up to 50 deliveries, and each
+        decryption costs as much as a signature): kept by keys and ciphertext in the
+        cursor's cache, which ends with the transaction's cursor.
+        """
         self.ensure_one()
         token = self.sudo()[f"{name}_encrypted"]
-        return crypto.decrypt(config.get(crypto.CONFIG_OPTION), token) if token else None
+        if not token:
+            return None
+        keys = config.get(crypto.CONFIG_OPTION)
+        decrypted = self.env.cr.cache.setdefault("integration_hub_outbound_secrets", {})
+        if (keys, token) not in decrypted:
+            decrypted[keys, token] = crypto.decrypt(keys, token)
+        return decrypted[keys, token]
 
     def action_generate_signing_key(self):
         """A new Ed25519 key pair: the private key is stored encrypted, the public shown."""
