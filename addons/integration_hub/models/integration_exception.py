@@ -288,6 +288,10 @@ class IntegrationException(models.Model):
             explanation=explanation,
             last_seen_date=fields.Datetime.now(),
         )
+        if kind == "review":
+            # Held by another rule after an approval: that one needs its own (the
+            # earlier approval stays in the chatter).
+            values.update(approved_by_id=False, approved_date=False)
         # The hub's own bookkeeping: identifying fields are written with elevated rights.
         current = message.exception_ids._awaiting_success()[:1].sudo()
         if not current:
@@ -504,6 +508,14 @@ class IntegrationException(models.Model):
                     names=", ".join(other.mapped("name")),
                 )
             )
+        approved = self.filtered("approved_by_id")
+        if approved:
+            raise UserError(
+                self.env._(
+                    "Already approved, the message is being processed: %(names)s.",
+                    names=", ".join(approved.mapped("name")),
+                )
+            )
 
     def action_approve(self):
         """Approve the messages past their review rule, once, and process them now."""
@@ -515,7 +527,9 @@ class IntegrationException(models.Model):
                     "state": "in_progress",
                     "approved_by_id": self.env.user.id,
                     "approved_date": now,
-                    "resolved_by_id": self.env.user.id,
+                    # Like a retry: who asked for the processing resolves the exception
+                    # when it succeeds; it is not closed before.
+                    "retry_user_id": self.env.user.id,
                 }
             )
             exception.message_id.sudo().review_bypass_rule_ids = [

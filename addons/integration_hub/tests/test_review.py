@@ -47,6 +47,14 @@ class TestReviewRules(IntegrationHubCase, TransactionCase):
         exception.action_approve()
         self.assertEqual(exception.approved_by_id, self.env.user)
         self.assertTrue(exception.approved_date)
+        # Waiting to be processed: not closed yet, and not approved or rejected twice.
+        self.assertEqual(
+            (exception.state, exception.retry_user_id, exception.resolved_by_id),
+            ("in_progress", self.env.user, self.env["res.users"]),
+        )
+        for action in ("action_approve", "action_reject"):
+            with self.subTest(action=action), self.assertRaisesRegex(UserError, "Already approved"):
+                getattr(exception, action)()
         self._perform_job(message)
         self.assertEqual(message.state, "done", message.last_error)
         self.assertTrue(self._partners("C-R1"))
@@ -57,6 +65,24 @@ class TestReviewRules(IntegrationHubCase, TransactionCase):
         self._perform_job(message)
         self.assertEqual(message.state, "exception")
         self.assertEqual(message.exception_ids.filtered(lambda e: e.state == "open").kind, "review")
+
+    def test_held_by_another_rule_after_an_approval_needs_its_own(self):
+        other = self.rule.copy({"name": "Implausible headcount, second opinion", "maximum": 2000})
+        message = self._process("100000")
+        exception = message.exception_ids
+        first_rule = exception.review_rule_id
+        exception.action_approve()
+        self._perform_job(message)
+        self.assertEqual(message.state, "exception")
+        self.assertEqual(message.exception_ids, exception, "the same exception, open again")
+        self.assertEqual(
+            (exception.state, exception.review_rule_id, exception.approved_by_id),
+            ("open", (self.rule | other) - first_rule, self.env["res.users"]),
+        )
+        exception.action_approve()
+        self._perform_job(message)
+        self.assertEqual(message.state, "done", message.last_error)
+        self.assertEqual(exception.state, "resolved")
 
     def test_reject_cancels_the_message(self):
         message = self._process("100000")

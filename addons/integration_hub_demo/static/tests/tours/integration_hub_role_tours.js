@@ -444,6 +444,39 @@ function takeAndMapCode(code, product, user) {
     ];
 }
 
+// Approves the "needs review" exception shown, through the button's confirmation.
+function approveReview(reference, user) {
+    return [
+        {
+            content: `The exception of ${reference} needs review`,
+            trigger: '.o_form_view .o_statusbar_status .o_arrow_button_current:contains("Open")',
+        },
+        {
+            content: "Approve and post",
+            trigger: '.o_form_view button[name="action_approve"]',
+            run: "click",
+        },
+        {
+            content: "Confirm",
+            trigger: '.modal:contains("past its review rule") .modal-footer button.btn-primary',
+            run: "click",
+        },
+        {
+            content: "The confirmation closed",
+            trigger: "body:not(:has(.modal))",
+        },
+        noErrorDialog(`approving ${reference}`),
+        {
+            content: `Approved by ${user}, in progress until the message is processed`,
+            trigger: `.o_form_view:has(.o_field_widget[name="approved_by_id"]:contains("${user}")) .o_statusbar_status .o_arrow_button_current:contains("In progress")`,
+        },
+        {
+            content: "Approve and Reject are gone",
+            trigger: '.o_form_view .o_form_statusbar:not(:has(button[name="action_approve"], button[name="action_reject"]))',
+        },
+    ];
+}
+
 // An Invoicing-only user without an e-mail address.
 registry.category("web_tour.tours").add("integration_hub_finance_every_menu", {
     url: "/odoo",
@@ -456,6 +489,13 @@ registry.category("web_tour.tours").add("integration_hub_finance_every_menu", {
             record: rowWith("TOUR-SVC"),
         }),
         ...takeAndMapCode("TOUR-SVC", "Tour visit", "Finance Clerk"),
+        ...visitMenu({
+            app: INVOICING,
+            path: [BILLING],
+            menu: "integration_hub_billing.integration_exception_menu_billing",
+            record: rowWith("Needs review"),
+        }),
+        ...approveReview("CHG-REVIEW", "Finance Clerk"),
         everyMenuVisited(),
     ],
 });
