@@ -23,6 +23,7 @@
         "views/integration_message_views.xml",
         "views/integration_exception_views.xml",
         "views/integration_exception_rule_views.xml",
+        "views/integration_team_views.xml",
         "views/integration_issue_views.xml",
         "views/integration_backend_views.xml",
         "views/integration_backend_overview_views.xml",

@@ -18,6 +18,7 @@ from . import integration_code_map
 from . import integration_feed
 from . import integration_import
 from . import integration_exception
+from . import integration_team
 from . import integration_exception_rule
 from . import integration_alert_rule
 from . import integration_alert

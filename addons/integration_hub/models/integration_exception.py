@@ -63,6 +63,13 @@ class IntegrationException(models.Model):
         help="Set when the exception opens by the routing rules (the backend's owner by "
         "default); the assignee gets an activity due within the backend's latency tier.",
     )
+    team_id = fields.Many2one(
+        "integration.team",
+        tracking=True,
+        index="btree_not_null",
+        help="Set when a routing rule sends the exception to a team: its members see it in "
+        "My exceptions while nobody holds it.",
+    )
     state = fields.Selection(
         [
             ("open", "Open"),
@@ -314,7 +321,9 @@ class IntegrationException(models.Model):
         for values in vals_list:
             if "user_id" not in values and values.get("message_id"):
                 backend = messages.browse(values["message_id"]).backend_id
-                values["user_id"] = rules._assignee(backend, values.get("kind") or "other").id
+                user, team = rules._route(backend, values.get("kind") or "other")
+                values.setdefault("team_id", team.id)
+                values["user_id"] = user.id
         # The assignee is told by the activity, not by an e-mail from the hub's
         # technical user (which has no address).
         exceptions = super(

@@ -1,9 +1,12 @@
 from datetime import timedelta
 
 from lxml import etree
+from psycopg2 import IntegrityError
 
 from odoo import fields
+from odoo.exceptions import AccessError
 from odoo.tests import TransactionCase, new_test_user, tagged
+from odoo.tools import mute_logger
 from odoo.tools.safe_eval import safe_eval
 
 from odoo.addons.queue_job.exception import RetryableJobError
@@ -123,19 +126,122 @@ class TestExceptionLifeCycle(IntegrationHubCase, TransactionCase):
 
     def test_routing_rules_assign_by_backend_and_kind_most_specific_first(self):
         rules = self.env["integration.exception.rule"]
+        no_team = self.env["integration.team"]
         other = new_test_user(self.env, login="hub_other", groups="base.group_user")
         rules.create({"kind": "unknown_record", "user_id": other.id})
-        self.assertEqual(rules._assignee(self.backend, "unknown_record"), other)
+        self.assertEqual(rules._route(self.backend, "unknown_record"), (other, no_team))
         rules.create({"backend_id": self.backend.id, "user_id": self.clerk.id})
-        self.assertEqual(rules._assignee(self.backend, "unknown_record"), self.clerk)
-        self.assertEqual(rules._assignee(self.backend, "validation"), self.clerk)
+        self.assertEqual(rules._route(self.backend, "unknown_record"), (self.clerk, no_team))
+        self.assertEqual(rules._route(self.backend, "validation"), (self.clerk, no_team))
         rules.create({"backend_id": self.backend.id, "kind": "unknown_record", "user_id": other.id})
-        self.assertEqual(rules._assignee(self.backend, "unknown_record"), other)
+        self.assertEqual(rules._route(self.backend, "unknown_record"), (other, no_team))
         message = self._failing_message("C-O2", country_code="ZZ")
         self.assertEqual(message.exception_ids.user_id, other)
         # Without rules, the owner; an owner who is OdooBot (data files) assigns nobody.
         unruled = self._create_backend(user_id=self.env.ref("base.user_root").id)
-        self.assertFalse(rules._assignee(unruled, "conflict"))
+        self.assertEqual(rules._route(unruled, "conflict"), (self.env["res.users"], no_team))
+
+    def _my_exceptions(self, user):
+        """What "My exceptions" lists for ``user``: the search view's filter, as them."""
+        views = self.env["integration.exception"].get_views([(False, "search")])
+        arch = etree.fromstring(views["views"]["search"]["arch"])
+        domain = safe_eval(arch.xpath("//filter[@name='my']")[0].get("domain"), {"uid": user.id})
+        return self.env["integration.exception"].with_user(user).search(domain)
+
+    def test_a_team_rule_gives_each_exception_to_the_member_holding_the_fewest(self):
+        late = new_test_user(
+            self.env, login="hub_late", groups="integration_hub.integration_hub_group_user"
+        )
+        team = self.env["integration.team"].create(
+            {"name": "Contacts desk", "member_ids": [(6, 0, (late | self.clerk).ids)]}
+        )
+        self.env["integration.exception.rule"].create(
+            {"backend_id": self.backend.id, "team_id": team.id}
+        )
+        exceptions = [
+            self._failing_message(f"C-T{number}", country_code="ZZ").exception_ids
+            for number in range(3)
+        ]
+        # 0 and 0 open: the earliest user; then the one with none; then a tie again.
+        self.assertEqual(
+            [(e.team_id, e.user_id) for e in exceptions],
+            [(team, self.clerk), (team, late), (team, self.clerk)],
+        )
+        self.assertEqual(exceptions[1].activity_ids.user_id, late)
+        # Closed exceptions no longer count: the clerk holds none open, late one.
+        exceptions[0].with_user(self.clerk).action_ignore()
+        exceptions[2].with_user(self.clerk).action_ignore()
+        exceptions[1].with_user(late).action_take()
+        fourth = self._failing_message("C-T3", country_code="ZZ").exception_ids
+        self.assertEqual(fourth.user_id, self.clerk)
+        self.assertIn(fourth, self._my_exceptions(self.clerk))
+        self.assertNotIn(fourth, self._my_exceptions(late), "the clerk holds it")
+
+    def test_a_team_exception_nobody_holds_is_in_every_members_my_exceptions(self):
+        outsider = new_test_user(
+            self.env, login="hub_outsider", groups="integration_hub.integration_hub_group_user"
+        )
+        team = self.env["integration.team"].create(
+            {"name": "Contacts desk", "member_ids": [(6, 0, (self.owner | self.clerk).ids)]}
+        )
+        self.env["integration.exception.rule"].create(
+            {"backend_id": self.backend.id, "team_id": team.id}
+        )
+        # Every member archived (or none): the exception waits with the team, unassigned.
+        (self.owner | self.clerk).active = False
+        exception = self._failing_message("C-U1", country_code="ZZ").exception_ids
+        self.assertEqual((exception.team_id, exception.user_id), (team, self.env["res.users"]))
+        self.assertFalse(exception.activity_ids)
+        (self.owner | self.clerk).active = True
+        for user, sees in ((self.owner, True), (self.clerk, True), (outsider, False)):
+            with self.subTest(user=user.login):
+                self.assertEqual(exception in self._my_exceptions(user), sees)
+        # Taken by a member: it is theirs alone.
+        exception.with_user(self.clerk).action_take()
+        self.assertIn(exception, self._my_exceptions(self.clerk))
+        self.assertNotIn(exception, self._my_exceptions(self.owner))
+        # Grouped by team in the list.
+        groups = (
+            self.env["integration.exception"]
+            .with_user(self.owner)
+            ._read_group([("team_id", "!=", False)], ["team_id"], ["__count"])
+        )
+        self.assertEqual(groups, [(team, 1)])
+
+    def test_a_routing_rule_names_a_user_or_a_team(self):
+        team = self.env["integration.team"].create({"name": "Contacts desk"})
+        rules = self.env["integration.exception.rule"]
+        for values in ({}, {"user_id": self.clerk.id, "team_id": team.id}):
+            with (
+                self.subTest(values=values),
+                mute_logger("odoo.sql_db"),
+                self.assertRaises(IntegrityError),
+                self.env.cr.savepoint(),
+            ):
+                rules.create(dict(values, backend_id=self.backend.id))
+
+    def test_managers_configure_teams_and_users_read_them(self):
+        manager = new_test_user(
+            self.env,
+            login="hub_team_manager",
+            groups="integration_hub.integration_hub_group_manager",
+        )
+        employee = new_test_user(self.env, login="hub_team_employee", groups="base.group_user")
+        team = self.env["integration.team"].with_user(manager).create({"name": "Finance"})
+        team.with_user(manager).member_ids = self.clerk
+        for user in (self.clerk, employee):
+            with self.subTest(user=user.login):
+                self.assertEqual(team.with_user(user).read(["name"])[0]["name"], "Finance")
+                with self.assertRaises(AccessError):
+                    team.with_user(user).write({"name": "Mine"})
+                with self.assertRaises(AccessError):
+                    self.env["integration.team"].with_user(user).create({"name": "Mine"})
+        # Another company's team is not shown.
+        other = self.env["res.company"].create({"name": "Other clinic"})
+        team.company_id = other
+        self.assertFalse(
+            self.env["integration.team"].with_user(self.clerk).search([("id", "=", team.id)])
+        )
 
     def test_exception_links_the_record_concerned_when_it_still_exists(self):
         message = self._create_message(contact_event("C-L1"))

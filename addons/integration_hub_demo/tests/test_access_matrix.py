@@ -62,6 +62,9 @@ MODELS = [
     ("integration.subscription",           "----", "r---", "rwcu", "----", "----", "----"),
     ("integration.supply.consumption",     "----", "r---", "rwcu", "----", "r---", "----"),
     ("integration.supply.replenishment",   "----", "r---", "rwcu", "----", "r---", "----"),
+    # Teams: managers configure them; every employee reads them (an exception's team,
+    # "My exceptions").
+    ("integration.team",                   "r---", "r---", "rwcu", "r---", "r---", "r---"),
     ("integration.workforce.gap",          "----", "r---", "r---", "----", "----", "r---"),
     ("integration.workforce.link",         "----", "r---", "rwcu", "----", "----", "----"),
     ("integration.workforce.report",       "----", "r---", "r---", "----", "----", "r---"),

@@ -42,6 +42,9 @@ class TestRoleTours(IntegrationHubCase, HttpCase):
         cls.hub_user = cls._tour_user(
             "hub_tour", "Hub Operator", "integration_hub.integration_hub_group_user"
         )
+        cls.env["integration.team"].create(
+            {"name": "Tour billing desk", "member_ids": [(6, 0, cls.finance_user.ids)]}
+        )
         cls.tour_visit = cls.env["product.product"].create(
             {"name": "Tour visit", "type": "service", "sale_ok": True}
         )

@@ -337,6 +337,12 @@ registry.category("web_tour.tours").add("integration_hub_admin_every_menu", {
         ...visitMenu({
             app: HUB,
             path: [CONFIGURATION],
+            menu: "integration_hub.integration_team_menu",
+            record: firstRow,
+        }),
+        ...visitMenu({
+            app: HUB,
+            path: [CONFIGURATION],
             menu: "integration_hub.integration_alert_rule_menu",
             record: firstRow,
         }),
