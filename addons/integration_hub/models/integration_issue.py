@@ -1,5 +1,6 @@
 from odoo import api, fields, models, tools
 from odoo.exceptions import UserError
+from odoo.osv import expression
 from odoo.tools import SQL
 
 from ..fingerprint import DEAD_KIND
@@ -8,7 +9,13 @@ from .integration_exception import OPEN_STATES
 
 class IntegrationIssue(models.Model):
     """Open exceptions and dead messages grouped by fingerprint: one problem, acted on
-    as one. A database view; a user sees the groups holding failures they may see."""
+    as one. A database view.
+
+    A row holds failures of one company and one business domain (flow), the granularity
+    of the record rules on exceptions and messages (company; the flows a role works in):
+    a reader may open all of a row's failures or none, so the row is shown whole (its
+    counts are what the reader can open) or not at all.
+    """
 
     _name = "integration.issue"
     _description = "Integration Issue"
@@ -20,6 +27,7 @@ class IntegrationIssue(models.Model):
     company_id = fields.Many2one("res.company", readonly=True)
     backend_id = fields.Many2one("integration.backend", readonly=True)
     event_type = fields.Char(readonly=True)
+    business_domain = fields.Char(readonly=True)
     kind = fields.Selection(selection="_selection_kind", readonly=True)
     explanation = fields.Text(string="Sample explanation", readonly=True)
     exception_count = fields.Integer(string="Open exceptions", readonly=True)
@@ -53,7 +61,7 @@ class IntegrationIssue(models.Model):
             SQL(
                 """CREATE VIEW %s AS (
                 SELECT min(f.row_id) AS id, f.fingerprint, f.company_id, f.backend_id,
-                       f.event_type, f.kind,
+                       f.event_type, f.business_domain, f.kind,
                        (array_agg(f.explanation ORDER BY f.seen DESC))[1] AS explanation,
                        count(*) FILTER (WHERE mod(f.row_id, 2) = 0) AS exception_count,
                        count(*) FILTER (WHERE mod(f.row_id, 2) = 1) AS dead_count,
@@ -61,16 +69,20 @@ class IntegrationIssue(models.Model):
                        min(f.seen) AS first_seen, max(f.seen) AS last_seen
                   FROM (
                     SELECT e.id * 2 AS row_id, e.fingerprint, e.company_id, e.backend_id,
-                           e.event_type, e.kind, e.explanation, e.create_date AS seen
+                           e.event_type, e.business_domain, e.kind, e.explanation,
+                           e.create_date AS seen
                       FROM integration_exception e
                      WHERE e.state IN %s AND e.fingerprint IS NOT NULL
                     UNION ALL
                     SELECT m.id * 2 + 1, m.failure_fingerprint, m.company_id, m.backend_id,
-                           m.event_type, %s, m.last_error, m.write_date
+                           m.event_type, d.code, %s, m.last_error, m.write_date
                       FROM integration_message m
+                      LEFT JOIN integration_event_type t ON t.id = m.event_type_id
+                      LEFT JOIN integration_domain d ON d.id = t.domain_id
                      WHERE m.state = 'dead' AND m.failure_fingerprint IS NOT NULL
                   ) f
-                 GROUP BY f.fingerprint, f.company_id, f.backend_id, f.event_type, f.kind
+                 GROUP BY f.fingerprint, f.company_id, f.backend_id, f.event_type,
+                          f.business_domain, f.kind
             )""",
                 SQL.identifier(self._table),
                 OPEN_STATES,
@@ -80,14 +92,16 @@ class IntegrationIssue(models.Model):
 
     @api.model
     def _search(self, domain, offset=0, limit=None, order=None):
-        """Only the groups holding a failure the user may see (record rules apply)."""
+        """Only the rows the user may open (record rules apply): a row's failures share
+        its company and flow, so the row is the reader's when its first failure (the
+        row's id: an exception's id * 2, a dead message's id * 2 + 1) is."""
         query = super()._search(domain, offset, limit, order)
         if self.env.su or query.is_empty():
             return query
         visible = []
-        for model, column, where in (
-            ("integration.exception", "fingerprint", [("state", "in", OPEN_STATES)]),
-            ("integration.message", "failure_fingerprint", [("state", "=", "dead")]),
+        for model, parity, where in (
+            ("integration.exception", 0, [("state", "in", OPEN_STATES)]),
+            ("integration.message", 1, [("state", "=", "dead")]),
         ):
             records = self.env[model]
             if not records.has_access("read"):
@@ -95,39 +109,54 @@ class IntegrationIssue(models.Model):
             sub = records._search(where)
             visible.append(
                 SQL(
-                    "(%s, %s) IN %s",
-                    SQL.identifier(query.table, "fingerprint"),
-                    SQL.identifier(query.table, "company_id"),
-                    sub.subselect(
-                        SQL.identifier(sub.table, column), SQL.identifier(sub.table, "company_id")
-                    ),
+                    "(mod(%(id)s, 2) = %(parity)s AND (%(id)s - %(parity)s) / 2 IN %(ids)s)",
+                    id=SQL.identifier(query.table, "id"),
+                    parity=parity,
+                    ids=sub.subselect(),
                 )
             )
         query.add_where(SQL("(%s)", SQL(" OR ").join(visible)) if visible else SQL("FALSE"))
         return query
 
     def _open_exceptions(self):
-        """The group's open exceptions the user may see."""
-        return self.env["integration.exception"].search(
+        """The rows' open exceptions the user may see: same fingerprint, company and
+        business domain."""
+        exceptions = self.env["integration.exception"]
+        if not self:
+            return exceptions
+        rows = expression.OR(
             [
-                ("state", "in", OPEN_STATES),
-                ("fingerprint", "in", self.mapped("fingerprint")),
-                ("company_id", "in", self.company_id.ids),
+                ("fingerprint", "=", issue.fingerprint),
+                ("company_id", "=", issue.company_id.id),
+                ("business_domain", "=", issue.business_domain or False),
             ]
+            for issue in self
         )
+        return exceptions.search(expression.AND([[("state", "in", OPEN_STATES)], rows]))
 
     def _dead_messages(self):
-        """The group's dead messages the user may see."""
+        """The rows' dead messages the user may see: same fingerprint, company and
+        business domain (of their event type, which flow clerks may not read)."""
         messages = self.env["integration.message"]
         if not self or not messages.has_access("read"):
             return messages
-        return messages.search(
-            [
-                ("state", "=", "dead"),
-                ("failure_fingerprint", "in", self.mapped("fingerprint")),
-                ("company_id", "in", self.company_id.ids),
-            ]
-        )
+        event_types = self.env["integration.event.type"].sudo().with_context(active_test=False)
+        rows = []
+        for issue in self:
+            if issue.business_domain:
+                types = event_types.search([("domain_id.code", "=", issue.business_domain)])
+                flow = [("event_type_id", "in", types.ids)]
+            else:
+                types = event_types.search([("domain_id", "=", False)])
+                flow = ["|", ("event_type_id", "=", False), ("event_type_id", "in", types.ids)]
+            rows.append(
+                [
+                    ("failure_fingerprint", "=", issue.fingerprint),
+                    ("company_id", "=", issue.company_id.id),
+                    *flow,
+                ]
+            )
+        return messages.search(expression.AND([[("state", "=", "dead")], expression.OR(rows)]))
 
     def _compute_failures(self):
         for issue in self:

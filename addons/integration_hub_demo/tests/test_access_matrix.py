@@ -243,6 +243,94 @@ class TestAccessMatrix(RpcMixin, IntegrationHubCase, HttpCase):
                     )
                     self._assert_refused(ok, result, f"{role} reads a payload of another flow")
 
+    def _failure(self, event_type, state, error):
+        """An open exception (``state`` "exception") or a dead message of ``event_type`` at
+        the demo supply backend, failing with ``error``."""
+        body = json.dumps({"type": event_type.code, "data": {"id": uuid.uuid4().hex}})
+        message = self.env["integration.message"].create(
+            {
+                "backend_id": self.endpoints["supply"].backend_id.id,
+                "direction": event_type.direction,
+                "event_type": event_type.code,
+                "event_type_id": event_type.id,
+                "sender_message_id": f"msg_{uuid.uuid4().hex}",
+                "payload": body,
+                "payload_sha256": payload.sha256(body.encode()),
+                "state": state,
+                "last_error": error,
+            }
+        )
+        if state == "exception":
+            self.env["integration.exception"]._open_for(message, IntegrationBusinessError(error))
+        return message
+
+    def test_issue_counts_are_the_failures_each_role_can_open(self):
+        """One backend, one event type code in two flows (inbound supply, outbound
+        billing), one error: one fingerprint. Each role's Issues count what it can open."""
+        inbound = self.env.ref("integration_hub_supply.integration_event_type_supply_consumed")
+        # A billing flow's outbound event named like the supply flow's inbound one.
+        outbound = self.env.ref(
+            "integration_hub_billing.integration_event_type_invoice_posted_out"
+        ).copy({"code": inbound.code})
+        self.assertEqual(outbound.domain_id.code, "billing")
+        error = "The data is not valid."
+        failures = [
+            self._failure(event_type, state, error)
+            for event_type, state, times in (
+                (inbound, "exception", 2),
+                (outbound, "exception", 1),
+                (inbound, "dead", 1),
+                (outbound, "dead", 3),
+            )
+            for _ in range(times)
+        ]
+        self.env.flush_all()
+        exceptions = self.env["integration.message"].concat(*failures).exception_ids
+        dead = (
+            self.env["integration.message"].concat(*failures).filtered(lambda m: m.state == "dead")
+        )
+        self.assertEqual(len(set(exceptions.mapped("fingerprint"))), 1)
+        self.assertEqual(len(set(dead.mapped("failure_fingerprint"))), 1)
+        fingerprints = [exceptions[0].fingerprint, dead[0].failure_fingerprint]
+        for role, expected in (
+            ("invoicing", (1, 3)),
+            ("stock", (2, 1)),
+            ("hub_user", (3, 4)),
+        ):
+            user = self.users[role]
+            with self.subTest(role=role):
+                ok, issues = self._rpc(
+                    user,
+                    "integration.issue",
+                    "search_read",
+                    [("fingerprint", "in", fingerprints)],
+                    ["exception_count", "dead_count", "failure_count"],
+                )
+                self.assertTrue(ok, issues)
+                counts = (
+                    sum(issue["exception_count"] for issue in issues),
+                    sum(issue["dead_count"] for issue in issues),
+                )
+                self.assertEqual(counts, expected)
+                # Each row's figures are what opening it lists, as that role.
+                for issue in issues:
+                    ok, opened = self._rpc(
+                        user, "integration.issue", "action_open_exceptions", [issue["id"]]
+                    )
+                    self.assertTrue(ok, opened)
+                    ok, listed = self._rpc(
+                        user, "integration.exception", "search_count", opened["domain"]
+                    )
+                    self.assertEqual(listed, issue["exception_count"])
+                    ok, dead_ids = self._rpc(
+                        user, "integration.issue", "read", [issue["id"]], ["message_ids"]
+                    )
+                    self.assertTrue(ok, dead_ids)
+                    self.assertEqual(len(dead_ids[0]["message_ids"]), issue["dead_count"])
+                    self.assertEqual(
+                        issue["failure_count"], issue["exception_count"] + issue["dead_count"]
+                    )
+
     def test_each_role_opens_the_forms_of_its_flow(self):
         """A screen a clerk cannot open is a bug: each flow role reads its exception and
         message with every field their form views show."""
