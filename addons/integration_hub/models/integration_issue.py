@@ -27,7 +27,7 @@ class IntegrationIssue(models.Model):
     company_id = fields.Many2one("res.company", readonly=True)
     backend_id = fields.Many2one("integration.backend", readonly=True)
     event_type = fields.Char(readonly=True)
-    business_domain = fields.Char(readonly=True)
+    business_domain = fields.Char(string="Business domain", readonly=True)
     kind = fields.Selection(selection="_selection_kind", readonly=True)
     explanation = fields.Text(string="Sample explanation", readonly=True)
     exception_count = fields.Integer(string="Open exceptions", readonly=True)
