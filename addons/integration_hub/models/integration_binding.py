@@ -110,8 +110,17 @@ class IntegrationBinding(models.Model):
         """True when ``updated_at`` is older than the last update applied to the record."""
         if not updated_at:
             return False
-        binding = self._find(backend, res_model, external_id)
-        return bool(binding.external_updated_at and updated_at < binding.external_updated_at)
+        return self._find(backend, res_model, external_id)._is_older(updated_at)
+
+    def _is_older(self, updated_at):
+        """True when ``updated_at`` is older than the last update applied through this
+        binding (False for no binding, or no ``updated_at``)."""
+        return bool(
+            self
+            and updated_at
+            and self.external_updated_at
+            and updated_at < self.external_updated_at
+        )
 
     @api.model
     def _rebind(self, record, new_record):
@@ -124,15 +133,18 @@ class IntegrationBinding(models.Model):
         return bindings
 
     @api.model
-    def _bind(self, backend, external_id, record, updated_at=None, message=None):
+    def _bind(self, backend, external_id, record, updated_at=None, message=None, *, binding=None):
         """Bind ``record`` to ``external_id`` for ``backend`` (create or update).
 
         ``updated_at`` is the external system's change time (see ``_is_stale``); the
-        messages waiting for this record are retried at once.
+        messages waiting for this record are retried at once. ``binding`` is what
+        ``_find`` returned for them earlier in this transaction (empty: none), so a
+        handler that already looked it up does not look again.
         """
         record.ensure_one()
         external_id = str(external_id)
-        binding = self._find(backend, record._name, external_id)
+        if binding is None:
+            binding = self._find(backend, record._name, external_id)
         values = {"res_id": record.id}
         if message:
             values["last_message_id"] = message.id

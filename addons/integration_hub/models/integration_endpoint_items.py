@@ -22,13 +22,14 @@ REFUSALS = {
 class IntegrationEndpoint(models.Model):
     _inherit = "integration.endpoint"
 
-    def _store_item(self, sender_message_id, envelope, original):
+    def _store_item(self, sender_message_id, envelope, original, tickets=None):
         """Store ``envelope`` through the one intake, as a webhook's would be: validated,
         deduplicated on ``sender_message_id`` (the same ``original`` again is a
         duplicate, another one is refused), its reference set, its job queued in the
         same statement. Not counted against the endpoint's rate limit: the hub pulled
         it or an administrator uploaded it. Returns ``("stored", message id)``,
-        ``("duplicate", message id)`` or ``("refused", "path: reason")``.
+        ``("duplicate", message id)`` or ``("refused", "path: reason")``. ``tickets``:
+        a ``_ticket_stream()`` of the page or file, to draw ids by block.
         """
         self.ensure_one()
         try:
@@ -38,6 +39,7 @@ class IntegrationEndpoint(models.Model):
                 envelope,
                 original=json.dumps(original, sort_keys=True, ensure_ascii=False),
                 from_sender=False,
+                ticket=next(tickets) if tickets is not None else None,
             )
         except IntakeError as error:
             return "refused", REFUSALS.get(error.code, error.message)

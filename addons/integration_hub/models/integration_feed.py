@@ -188,13 +188,14 @@ class IntegrationFeed(models.Model):
         refusals) where a refusal names the item and what was wrong with it."""
         endpoint = self.endpoint_id
         stored, duplicates, refused = 0, 0, []
+        tickets = endpoint._ticket_stream()
         for index, item in enumerate(items):
             problem = feed.item_problem(item)
             if problem:
                 refused.append(f"items/{index}: {problem}")
                 continue
             outcome, detail = endpoint._store_item(
-                feed.item_message_id(item), feed.item_envelope(item), item
+                feed.item_message_id(item), feed.item_envelope(item), item, tickets
             )
             if outcome == "refused":
                 refused.append(f"{item['id']}: {detail}"[:255])

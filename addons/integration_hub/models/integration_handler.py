@@ -39,22 +39,28 @@ class IntegrationHandler(models.AbstractModel):
             message.backend_id, external_id, record, updated_at=updated_at, message=message
         )
 
-    def _upsert_bound(self, message, model, external_id, values, updated_at=None):
+    def _upsert_bound(self, message, model, external_id, values, updated_at=None, *, binding=None):
         """Create or update the record bound to ``external_id``.
 
         An update older than the last one applied (``updated_at``) is skipped, so
-        events arriving out of order never overwrite newer data.
+        events arriving out of order never overwrite newer data. The binding is looked
+        up once (or given: what ``_find`` returned, empty for none) and serves the
+        staleness check, the record and the bind.
         """
         binder = self.env["integration.binding"]
         backend = message.backend_id
-        record = binder._to_internal(backend, model, external_id)
-        if record and binder._is_stale(backend, model, external_id, updated_at):
+        if binding is None:
+            binding = binder._find(backend, model, external_id)
+        record = binding._record() if binding else self.env[model]
+        if record and binding._is_older(updated_at):
             return record
         if record:
             record.write(values)
         else:
             record = self.env[model].create(values)
-        binder._bind(backend, external_id, record, updated_at=updated_at, message=message)
+        binder._bind(
+            backend, external_id, record, updated_at=updated_at, message=message, binding=binding
+        )
         return record
 
     def _map_code(self, message, kind, code):

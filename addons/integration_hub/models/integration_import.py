@@ -210,6 +210,7 @@ class IntegrationImport(models.Model):
         timestamp = datetime.now(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
         counts = {"stored": 0, "duplicate": 0, "refused": 0}
         refusals = []
+        tickets = endpoint._ticket_stream()
         for number, data in self._rows(start):
             if number >= stop:
                 break
@@ -222,6 +223,7 @@ class IntegrationImport(models.Model):
                     fileimport.row_message_id(self.id, number, data),
                     envelope,
                     {"type": code, "data": data},
+                    tickets,
                 )
             counts[outcome] += 1
             if outcome == "refused":

@@ -272,6 +272,14 @@ class TestProcessing(IntegrationHubCase, TransactionCase):
         )
         self.assertEqual(changes[1][0], replayer.partner_id)
 
+    def test_automatic_success_is_kept_by_its_attempt_not_tracked_in_the_chatter(self):
+        self._track_changes()
+        message = self._create_message(contact_event("C-13", "Quiet")).with_env(self.env)
+        self._perform_job(message)
+        self.assertEqual(message.state, "done", message.last_error)
+        self.assertEqual(message.attempt_ids.mapped("outcome"), ["done"])
+        self.assertFalse(message.message_ids.tracking_value_ids)
+
     def test_replay_refuses_pending_messages(self):
         message = self._create_message()
         with self.assertRaisesRegex(UserError, "Only dead, exception, done or ignored"):
