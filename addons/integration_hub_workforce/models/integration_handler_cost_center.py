@@ -18,7 +18,7 @@ class IntegrationHandlerCostCenter(models.AbstractModel):
         }
         if "active" in data:
             values["active"] = data["active"]
-        account = self.with_context(active_test=False)._upsert_bound(
+        account = self._upsert_hr(
             message, "account.analytic.account", data["id"], values, self._updated_at(data)
         )
         self._arrived(message, "cost_center", account.code, account)

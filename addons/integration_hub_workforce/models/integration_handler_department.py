@@ -9,10 +9,11 @@ class IntegrationHandlerDepartment(models.AbstractModel):
     _description = "Integration Handler: department.upserted"
 
     def _handle(self, message, data):
-        binder = self.env["integration.binding"]
+        binder = self.env["integration.binding"].with_context(active_test=False)
+        binding = binder._find(message.backend_id, "hr.department", data["id"])
         updated_at = self._updated_at(data)
-        if binder._is_stale(message.backend_id, "hr.department", data["id"], updated_at):
-            return binder._to_internal(message.backend_id, "hr.department", data["id"])
+        if binding._is_older(updated_at):
+            return binding._record()
         values = {
             "name": data["name"],
             "integration_code": data["code"],
@@ -20,8 +21,9 @@ class IntegrationHandlerDepartment(models.AbstractModel):
         }
         if "active" in data:
             values["active"] = data["active"]
-        department = self.with_context(active_test=False)._upsert_bound(
-            message, "hr.department", data["id"], values, updated_at
+        new = not (binding and binding._record())
+        department = self._upsert_hr(
+            message, "hr.department", data["id"], values, updated_at, binding=binding
         )
         for key, field_name, target_kind in (
             ("parent_code", "parent_id", "department"),
@@ -29,6 +31,6 @@ class IntegrationHandlerDepartment(models.AbstractModel):
             ("manager_id", "manager_id", "employee"),
         ):
             if key in data:
-                self._link(message, department, field_name, target_kind, data[key])
+                self._link(message, department, field_name, target_kind, data[key], new=new)
         self._arrived(message, "department", department.integration_code, department)
         return department

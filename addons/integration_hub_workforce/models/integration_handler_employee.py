@@ -28,10 +28,11 @@ class IntegrationHandlerEmployee(models.AbstractModel):
     def _handle(self, message, data):
         self._minimise(message, data)
         binder = self.env["integration.binding"].with_context(active_test=False)
-        backend = message.backend_id
+        # One binding lookup serves the staleness check, the upsert and the bind.
+        binding = binder._find(message.backend_id, "hr.employee", data["id"])
         updated_at = self._updated_at(data)
-        if binder._is_stale(backend, "hr.employee", data["id"], updated_at):
-            return binder._to_internal(backend, "hr.employee", data["id"])
+        if binding._is_older(updated_at):
+            return binding._record()
         values = {"name": data["name"], "company_id": message.company_id.id}
         for key in ("work_email", "job_title"):
             if key in data:
@@ -40,13 +41,14 @@ class IntegrationHandlerEmployee(models.AbstractModel):
             values["department_id"] = self._department_or_wait(message, data["department_code"]).id
         elif "department_code" in data:
             values["department_id"] = False
-        employee = self.with_context(active_test=False)._upsert_bound(
-            message, "hr.employee", data["id"], values, updated_at
+        new = not (binding and binding._record())
+        employee = self._upsert_hr(
+            message, "hr.employee", data["id"], values, updated_at, binding=binding
         )
         if "active" in data:
             self._set_active(employee, data["active"])
         if "manager_id" in data:
-            self._link(message, employee, "parent_id", "employee", data["manager_id"])
+            self._link(message, employee, "parent_id", "employee", data["manager_id"], new=new)
         if "cost_center_code" in data:
             self._link(
                 message,
@@ -54,6 +56,7 @@ class IntegrationHandlerEmployee(models.AbstractModel):
                 "integration_cost_center_id",
                 "cost_center",
                 data["cost_center_code"],
+                new=new,
             )
         self._arrived(message, "employee", data["id"], employee)
         return employee

@@ -80,11 +80,25 @@ class IntegrationHandlerWorkforce(models.AbstractModel):
             )
         return department
 
+    # Creating and updating -----------------------------------------------------
+
+    def _upsert_hr(self, message, model, external_id, values, updated_at, *, binding=None):
+        """``_upsert_bound`` for the HR records (archived ones included), created
+        without the chatter's "created" note and without the hub's technical user as
+        their follower: the message that created them (payload, attempt, binding) is
+        their audit trail, and a technical user following every employee of a
+        snapshot is noise (and three inserts each). Later changes are still tracked
+        in their chatter, for HR people."""
+        return self.with_context(
+            active_test=False, mail_create_nolog=True, mail_create_nosubscribe=True
+        )._upsert_bound(message, model, external_id, values, updated_at, binding=binding)
+
     # Links that may arrive later ---------------------------------------------
 
-    def _link(self, message, record, field_name, target_kind, ref):
+    def _link(self, message, record, field_name, target_kind, ref, *, new=False):
         """Set ``record.field_name`` to the record ``ref`` names; if it has not arrived,
-        empty the field and let the link wait for it (see integration.workforce.link)."""
+        empty the field and let the link wait for it (see integration.workforce.link).
+        ``new``: the record was created by this message, so no link of it waits yet."""
         finders = {
             "department": self._department,
             "employee": self._employee,
@@ -93,11 +107,11 @@ class IntegrationHandlerWorkforce(models.AbstractModel):
         target = finders[target_kind](message, ref) if ref else None
         links = self.env["integration.workforce.link"]
         if target:
-            links._set(message, record, field_name, target_kind, None)
+            links._set(message, record, field_name, target_kind, None, new=new)
             if record[field_name] != target:
                 record[field_name] = target
         else:
-            links._set(message, record, field_name, target_kind, ref)
+            links._set(message, record, field_name, target_kind, ref, new=new)
             if record[field_name]:
                 record[field_name] = False
 

@@ -43,17 +43,20 @@ class IntegrationWorkforceLink(models.Model):
     ]
 
     @api.model
-    def _set(self, message, record, field_name, target_kind, target_ref):
+    def _set(self, message, record, field_name, target_kind, target_ref, *, new=False):
         """Remember that ``record.field_name`` waits for ``target_ref``; a later event
-        for the same field replaces what it waited for (``target_ref`` None: nothing)."""
-        existing = self.search(
-            [
-                ("backend_id", "=", message.backend_id.id),
-                ("res_model", "=", record._name),
-                ("res_id", "=", record.id),
-                ("field_name", "=", field_name),
-            ]
-        )
+        for the same field replaces what it waited for (``target_ref`` None: nothing).
+        ``new``: ``record`` was just created, so nothing of it waits yet (no search)."""
+        existing = self.browse()
+        if not new:
+            existing = self.search(
+                [
+                    ("backend_id", "=", message.backend_id.id),
+                    ("res_model", "=", record._name),
+                    ("res_id", "=", record.id),
+                    ("field_name", "=", field_name),
+                ]
+            )
         if not target_ref:
             existing.unlink()
             return self

@@ -84,6 +84,42 @@ class TestWorkforceEmployee(WorkforceCase, HttpCase):
         self.assertEqual(message.exception_ids.kind, "waiting")
         self.assertIn("NOPE", message.exception_ids.explanation)
 
+    def test_employee_is_created_quietly_and_its_later_changes_are_tracked(self):
+        self._track_changes()
+        self._master_data()
+        employee = self._done(sample("employee.upserted"))
+        hub_partner = self.env.ref("integration_hub.user_integration_hub").partner_id
+        # The message that created it is its record: no "created" note, and the hub's
+        # technical user does not follow every employee it creates.
+        self.assertNotIn(hub_partner, employee.message_partner_ids)
+        self.assertFalse(
+            employee.message_ids.filtered(lambda m: "created" in (m.body or "").lower())
+        )
+        self._done(
+            sample("employee.upserted", name="Sam Carter-Ray", updated_at="2026-11-21T07:00:00Z")
+        )
+        self.assertEqual(employee.name, "Sam Carter-Ray")
+        renamed = employee.message_ids.tracking_value_ids.filtered(
+            lambda t: t.field_id.name == "name"
+        )
+        self.assertEqual(renamed.mapped("new_value_char"), ["Sam Carter-Ray"])
+
+    def test_update_without_a_manager_clears_the_existing_employees_pending_link(self):
+        self._master_data()
+        employee = self._done(sample("employee.upserted"))
+        links = self.env["integration.workforce.link"]
+        domain = [("res_model", "=", "hr.employee"), ("res_id", "=", employee.id)]
+        # Manager EMP-3 has not arrived: the link waits for it.
+        self.assertEqual(links.search(domain).mapped("target_ref"), ["EMP-3"])
+        self._done(sample("employee.upserted", manager_id=None, updated_at="2026-11-21T07:00:00Z"))
+        self.assertFalse(links.search(domain))
+        self.assertEqual(
+            self.env["integration.binding"].search_count(
+                [("res_model", "=", "hr.employee"), ("external_id", "=", "EMP-12")]
+            ),
+            1,
+        )
+
     def test_stale_employee_update_is_skipped(self):
         self._master_data()
         employee = self._done(sample("employee.upserted", updated_at="2026-11-20T07:00:00Z"))
