@@ -25,6 +25,12 @@ class HrEmployee(models.Model):
     )
     integration_termination_note = fields.Char(groups="hr.group_hr_user", copy=False)
 
+    def _integration_today(self):
+        """Today where the employee works (their time zone): a termination dated today
+        applies on that day, whoever's job or cron reads it, whatever the hour in UTC."""
+        self.ensure_one()
+        return fields.Date.context_today(self.with_context(tz=self.tz or "UTC"))
+
     def _integration_terminate(self, departure_date, reason, note=False):
         """Archive the employees as departed on ``departure_date`` for ``reason``."""
         # action_archive also unlinks them as manager or coach of other employees.
@@ -43,7 +49,19 @@ class HrEmployee(models.Model):
     @api.model
     def _cron_integration_terminate_due(self):
         """Archive the employees whose scheduled termination date has come."""
-        due = self.search([("integration_termination_date", "<=", fields.Date.context_today(self))])
+        # A day ahead of UTC covers every time zone; each employee's own day decides.
+        candidates = self.search(
+            [
+                (
+                    "integration_termination_date",
+                    "<=",
+                    fields.Date.add(fields.Date.today(), days=1),
+                )
+            ]
+        )
+        due = candidates.filtered(
+            lambda e: e.integration_termination_date <= e._integration_today()
+        )
         for employee in due:
             employee._integration_terminate(
                 employee.integration_termination_date,

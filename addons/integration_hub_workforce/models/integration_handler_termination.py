@@ -1,4 +1,4 @@
-from odoo import fields, models
+from odoo import models
 
 # Reason codes of the HR system that match Odoo's own departure reasons (hr_data.xml).
 DEPARTURE_REASONS = {
@@ -27,7 +27,7 @@ class IntegrationHandlerTermination(models.AbstractModel):
             return employee
         departure_date = self._date(data["termination_date"], "data/termination_date")
         reason, note = self._reason(data.get("reason"))
-        if departure_date <= fields.Date.context_today(employee):
+        if departure_date <= employee._integration_today():
             employee._integration_terminate(departure_date, reason, note)
         else:
             employee.write(

@@ -1,9 +1,8 @@
 import json
-from datetime import timedelta
+from datetime import date, timedelta
 
 from freezegun import freeze_time
 
-from odoo import fields
 from odoo.tests import HttpCase, tagged
 
 from .common import WorkforceCase, manager_event, sample
@@ -136,7 +135,7 @@ class TestWorkforceEmployee(WorkforceCase, HttpCase):
     def test_termination_dated_today_archives_the_employee_with_the_reason(self):
         self._master_data()
         employee = self._done(sample("employee.upserted"))
-        today = fields.Date.context_today(employee)
+        today = employee._integration_today()
         self._done(sample("employee.terminated", termination_date=today.isoformat()))
         self.assertFalse(employee.active)
         self.assertEqual(employee.departure_date, today)
@@ -145,7 +144,7 @@ class TestWorkforceEmployee(WorkforceCase, HttpCase):
     def test_termination_with_an_unknown_reason_is_other_and_noted(self):
         self._master_data()
         employee = self._done(sample("employee.upserted"))
-        past = fields.Date.context_today(employee) - timedelta(days=3)
+        past = employee._integration_today() - timedelta(days=3)
         self._done(
             sample("employee.terminated", termination_date=past.isoformat(), reason="relocation")
         )
@@ -160,7 +159,7 @@ class TestWorkforceEmployee(WorkforceCase, HttpCase):
     def test_future_termination_is_scheduled_and_applied_on_its_day(self):
         self._master_data()
         employee = self._done(sample("employee.upserted"))
-        future = fields.Date.context_today(employee) + timedelta(days=30)
+        future = employee._integration_today() + timedelta(days=30)
         self._done(sample("employee.terminated", termination_date=future.isoformat()))
         self.assertTrue(employee.active)
         self.assertEqual(employee.integration_termination_date, future)
@@ -172,6 +171,23 @@ class TestWorkforceEmployee(WorkforceCase, HttpCase):
         self.assertFalse(employee.active)
         self.assertEqual(employee.departure_reason_id, self.env.ref("hr.departure_resigned"))
 
+    def test_a_termination_is_due_on_the_employees_own_day_not_utcs(self):
+        self._master_data()
+        employee = self._done(sample("employee.upserted"))
+        employee.integration_termination_date = date(2026, 12, 2)
+        hr_employee = self.env["hr.employee"]
+        # 23:30 UTC on 1 December: already 2 December in Brussels, not in New York.
+        with freeze_time("2026-12-01 23:30:00"):
+            employee.tz = "America/New_York"
+            self.assertEqual(employee._integration_today(), date(2026, 12, 1))
+            self.assertEqual(hr_employee._cron_integration_terminate_due(), 0)
+            self.assertTrue(employee.active)
+            employee.tz = "Europe/Brussels"
+            self.assertEqual(employee._integration_today(), date(2026, 12, 2))
+            self.assertEqual(hr_employee._cron_integration_terminate_due(), 1)
+        self.assertFalse(employee.active)
+        self.assertEqual(employee.departure_date, date(2026, 12, 2))
+
     def test_termination_of_an_unknown_employee_waits_for_the_employee(self):
         message = self._send(sample("employee.terminated", id="EMP-404"))
         self.assertEqual(message.state, "retrying", message.last_error)
@@ -179,7 +195,7 @@ class TestWorkforceEmployee(WorkforceCase, HttpCase):
     def test_rehire_is_a_later_upsert_with_active_true(self):
         self._master_data()
         employee = self._done(sample("employee.upserted"))
-        today = fields.Date.context_today(employee)
+        today = employee._integration_today()
         self._done(sample("employee.terminated", termination_date=today.isoformat()))
         self.assertFalse(employee.active)
         rehired = self._done(
@@ -199,7 +215,7 @@ class TestWorkforceEmployee(WorkforceCase, HttpCase):
     def test_an_upsert_older_than_the_termination_does_not_rehire(self):
         self._master_data()
         employee = self._done(sample("employee.upserted"))
-        today = fields.Date.context_today(employee)
+        today = employee._integration_today()
         self._done(sample("employee.terminated", termination_date=today.isoformat()))
         late = self._send(sample("employee.upserted", updated_at="2026-11-21T08:00:00Z"))
         self.assertEqual(late.state, "done", late.last_error)
