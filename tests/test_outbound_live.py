@@ -33,15 +33,17 @@ def _subscribe(server, url):
 def test_change_is_delivered_by_the_job_runner_without_making_the_user_wait(start_server, db):
     server = start_server(workers=2, job_runner=True)
     with receiver_module.Receiver(secret=SECRET) as receiver:
-        # The receiver is slow; the user saving a contact must not wait for it.
-        receiver.script((200, {}, 3))
+        # The receiver is slow; the user saving a contact must not wait for it. The
+        # margin is wide: the save may be a worker's first request of the database
+        # (it loads the registry then), a few seconds on a loaded machine.
+        receiver.script((200, {}, 10))
         _subscribe(server, receiver.url + "/odoo-events")
         started = time.monotonic()
         partner_id = server.rpc(
             "res.partner", "create", {"name": "Outbound live clinic", "city": "Lyon"}
         )
         saved_in = time.monotonic() - started
-        assert saved_in < 2.5, f"saving took {saved_in:.1f} s: it waited for the receiver"
+        assert saved_in < 8, f"saving took {saved_in:.1f} s: it waited for the receiver"
         wait_for(lambda: receiver.requests, what="the delivery")
         sent = receiver.requests[0]
         assert sent.verified, "standardwebhooks rejected the signature"
