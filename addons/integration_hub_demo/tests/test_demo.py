@@ -8,6 +8,22 @@ from odoo.addons.integration_hub.tests.common import IntegrationHubCase, signed_
 
 DEMO_SECRET = "whsec_aW50ZWdyYXRpb24taHViLWRlbW8tc2VjcmV0LTIwMjY="
 SAMPLES = pathlib.Path(__file__).resolve().parent.parent / "samples" / "events"
+
+
+def send_to_demo(case, token, body):
+    """POST ``body`` signed with the demo secret to the demo endpoint ``token``, expect
+    202, and run the message's job: the message."""
+    response = case.url_open(
+        f"/integration/webhook/{token}",
+        data=body,
+        headers=signed_headers(body, secret=DEMO_SECRET),
+    )
+    case.assertEqual(response.status_code, 202, response.text)
+    message = case.env["integration.message"].browse(response.json()["id"])
+    case._perform_job(message)
+    return message
+
+
 # The contract the samples come from: the shared folder beside the repository in
 # development and CI, or the folder INTEGRATION_HUB_SHARED names (e.g. from a worktree).
 SHARED = pathlib.Path(

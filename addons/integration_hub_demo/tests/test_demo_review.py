@@ -2,9 +2,9 @@ import json
 
 from odoo.tests import HttpCase, tagged
 
-from odoo.addons.integration_hub.tests.common import IntegrationHubCase, signed_headers
+from odoo.addons.integration_hub.tests.common import IntegrationHubCase
 
-from .test_demo import DEMO_SECRET, SAMPLES
+from .test_demo import SAMPLES, send_to_demo
 
 
 @tagged("post_install", "-at_install")
@@ -15,15 +15,7 @@ class TestDemoReview(IntegrationHubCase, HttpCase):
         event = json.loads((SAMPLES / f"{event_type}.json").read_text())
         event["data"].update(data)
         body = json.dumps(event).encode()
-        response = self.url_open(
-            f"/integration/webhook/{token}",
-            data=body,
-            headers=signed_headers(body, secret=DEMO_SECRET),
-        )
-        self.assertEqual(response.status_code, 202, response.text)
-        message = self.env["integration.message"].browse(response.json()["id"])
-        self._perform_job(message)
-        return message
+        return send_to_demo(self, token, body)
 
     def _gloves_moves(self):
         return self.env["stock.move"].search(

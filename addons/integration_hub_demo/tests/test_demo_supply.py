@@ -2,10 +2,10 @@ import json
 
 from odoo.tests import HttpCase, tagged
 
-from odoo.addons.integration_hub.tests.common import IntegrationHubCase, signed_headers
+from odoo.addons.integration_hub.tests.common import IntegrationHubCase
 from odoo.addons.queue_job.job import Job
 
-from .test_demo import DEMO_SECRET, SAMPLES
+from .test_demo import SAMPLES, send_to_demo
 
 # A sensible order: the master data first, then the flows that use it.
 SUPPLY_ORDER = (
@@ -24,14 +24,7 @@ SUPPLY_ORDER = (
 class TestDemoSupply(IntegrationHubCase, HttpCase):
     def _send(self, event_type):
         body = (SAMPLES / f"{event_type}.json").read_bytes()
-        response = self.url_open(
-            "/integration/webhook/demo-supply",
-            data=body,
-            headers=signed_headers(body, secret=DEMO_SECRET),
-        )
-        self.assertEqual(response.status_code, 202, response.text)
-        message = self.env["integration.message"].browse(response.json()["id"])
-        self._perform_job(message)
+        message = send_to_demo(self, "demo-supply", body)
         self.assertEqual(message.state, "done", f"{event_type}: {message.last_error}")
         return self.env[message.result_model].browse(message.result_res_id), message
 

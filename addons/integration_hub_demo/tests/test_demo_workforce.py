@@ -1,8 +1,8 @@
 from odoo.tests import HttpCase, tagged
 
-from odoo.addons.integration_hub.tests.common import IntegrationHubCase, signed_headers
+from odoo.addons.integration_hub.tests.common import IntegrationHubCase
 
-from .test_demo import DEMO_SECRET, SAMPLES
+from .test_demo import SAMPLES, send_to_demo
 
 # The master data first, then what uses it.
 WORKFORCE_ORDER = (
@@ -18,14 +18,7 @@ WORKFORCE_ORDER = (
 class TestDemoWorkforce(IntegrationHubCase, HttpCase):
     def _send(self, event_type):
         body = (SAMPLES / f"{event_type}.json").read_bytes()
-        response = self.url_open(
-            "/integration/webhook/demo-workforce",
-            data=body,
-            headers=signed_headers(body, secret=DEMO_SECRET),
-        )
-        self.assertEqual(response.status_code, 202, response.text)
-        message = self.env["integration.message"].browse(response.json()["id"])
-        self._perform_job(message)
+        message = send_to_demo(self, "demo-workforce", body)
         self.assertEqual(message.state, "done", f"{event_type}: {message.last_error}")
         return self.env[message.result_model].browse(message.result_res_id)
 

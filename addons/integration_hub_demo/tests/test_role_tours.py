@@ -6,10 +6,10 @@ import re
 
 from odoo.tests import HttpCase, new_test_user, tagged
 
-from odoo.addons.integration_hub.tests.common import IntegrationHubCase, signed_headers
+from odoo.addons.integration_hub.tests.common import IntegrationHubCase
 from odoo.addons.queue_job.job import Job
 
-from .test_demo import DEMO_SECRET, SAMPLES
+from .test_demo import SAMPLES, send_to_demo
 from .test_demo_billing import BILLING_SAMPLES
 from .test_demo_supply import SUPPLY_ORDER
 from .test_demo_workforce import WORKFORCE_ORDER
@@ -101,15 +101,7 @@ class TestRoleTours(IntegrationHubCase, HttpCase):
 
     def _send(self, token, event):
         body = json.dumps(event).encode()
-        response = self.url_open(
-            f"/integration/webhook/{token}",
-            data=body,
-            headers=signed_headers(body, secret=DEMO_SECRET),
-        )
-        self.assertEqual(response.status_code, 202, response.text)
-        message = self.env["integration.message"].browse(response.json()["id"])
-        self._perform_job(message)
-        return message
+        return send_to_demo(self, token, body)
 
     def _mapped(self, code):
         return self.env["integration.code.map"].search([("external_code", "=", code)]).record_ref
