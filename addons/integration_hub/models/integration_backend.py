@@ -83,6 +83,13 @@ class IntegrationBackend(models.Model):
         required=True,
         help="Seconds to wait after each failed attempt, comma-separated; the last delay repeats.",
     )
+    batch_size = fields.Integer(
+        string="Messages per job",
+        default=50,
+        help="A processing job also processes up to this many ready incoming messages "
+        "of the backend, each as its own job would (own attempt and outcome), within "
+        "a few seconds. 1 processes one message per job.",
+    )
     payload_retention_days = fields.Integer(
         string="Retention (days)",
         default=90,
@@ -152,6 +159,11 @@ class IntegrationBackend(models.Model):
             "max_attempts_positive",
             "CHECK(max_attempts > 0)",
             "A backend needs at least one attempt per message.",
+        ),
+        (
+            "batch_size_positive",
+            "CHECK(batch_size > 0)",
+            "A processing job processes at least one message.",
         ),
     ]
 

@@ -72,6 +72,24 @@ WAKE_NEXT_OF_KEY_SQL = """
                   WHERE m.backend_id = %(backend)s AND m.direction = 'in'
                     AND m.ordering_key = %(key)s AND m.id > %(id)s AND m.state = 'queued'
                   ORDER BY m.id LIMIT 1)"""
+# A job also processes other ready messages of its backend (a batch), each as its own
+# job would, saving the runner's dispatch of each. It stops taking further messages
+# after this many seconds, well within the 10 s after which queue_job's runner would
+# look again at jobs it dispatched.
+BATCH_TIME_BUDGET = 5.0
+# Ready messages of a backend and direction whose jobs wait, oldest first, skipping
+# those another batch holds (run on a side cursor, whose locks end with the statement).
+BATCH_CANDIDATES_SQL = """
+    SELECT m.id FROM integration_message m JOIN queue_job j ON j.id = m.job_id
+     WHERE m.backend_id = %(backend)s AND m.direction = %(direction)s
+       AND m.state IN ('queued', 'retrying') AND m.id <> %(me)s
+       AND j.state = 'pending' AND (j.eta IS NULL OR j.eta <= now() at time zone 'utc')
+     ORDER BY m.id LIMIT %(size)s FOR NO KEY UPDATE OF j SKIP LOCKED"""
+BATCH_LOCK_SQL = """
+    SELECT m.id FROM integration_message m JOIN queue_job j ON j.id = m.job_id
+     WHERE m.id IN %(ids)s AND m.state IN ('queued', 'retrying')
+       AND j.state = 'pending' AND (j.eta IS NULL OR j.eta <= now() at time zone 'utc')
+     ORDER BY m.id FOR NO KEY UPDATE OF j SKIP LOCKED"""
 # The last attempt at processing the messages of one ordering key.
 LAST_TURN_SQL = """
     SELECT max(a.id) FROM integration_message_attempt a
@@ -413,16 +431,111 @@ class IntegrationMessage(models.Model):
             # A delivery's attempts are its record: tracking each outbound message's
             # state in its chatter would cost a third of the delivery.
             return self.with_context(tracking_disable=True)._deliver()
+        turns = set()
+        result = self._process_in_turn(turns)
+        turns.add(self.ordering_key)
+        processed = self._claim_batch(self.backend_id.sudo().batch_size)._process_batch(turns)
+        return f"{result} (and {processed} more in this batch)" if processed else result
+
+    def _process_in_turn(self, turns, batched=False):
+        """Process this inbound message once its turn has come (see _wait_for_turn).
+
+        ``turns``: the ordering keys whose turn this transaction already holds (taken
+        by a message processed before this one in the same job).
+        """
         if not self.ordering_key:
-            return self._process_inbound()
-        self._wait_for_turn()
-        result = self._process_inbound()
+            return self._process_inbound(batched)
+        self._wait_for_turn(held=self.ordering_key in turns)
+        result = self._process_inbound(batched)
         self._wake_next_of_key()
         return result
 
-    def _process_inbound(self):
+    def _claim_batch(self, size):
+        """Up to ``size`` - 1 other ready messages of this backend and direction whose
+        jobs wait, locked for this transaction (oldest first, skipping those another
+        batch holds)."""
+        if size <= 1 or self.backend_id.state == "paused":
+            return self.browse()
+        # Candidates as committed now (this transaction's snapshot may be older) and
+        # held by no other batch, then locked here; a row changed since the snapshot
+        # makes PostgreSQL refuse the lock, and there is then no batch.
+        params = {
+            "backend": self.backend_id.id,
+            "direction": self.direction,
+            "me": self.id,
+            "size": size - 1,
+        }
+        with side_cursor(self.env) as cr:
+            cr.execute(BATCH_CANDIDATES_SQL, params)
+            params["ids"] = tuple(row[0] for row in cr.fetchall()) or (0,)
+        try:
+            with self.env.cr.savepoint(flush=False):
+                self.env.cr.execute(BATCH_LOCK_SQL, params)
+                ids = [row[0] for row in self.env.cr.fetchall()]
+        except OperationalError as exc:
+            if exc.pgcode not in PG_CONCURRENCY_ERRORS_TO_RETRY:
+                raise
+            return self.browse()
+        return self.browse(ids)
+
+    def _process_batch(self, turns):
+        """Process these inbound messages after the job's own, oldest first, each in a
+        savepoint as its own job would; the number processed.
+
+        A message the batch cannot process now is left to its own job, untouched: one
+        whose turn has not come, one waiting for a record (which may be on its way in
+        another transaction that this one cannot see yet), one whose rows another
+        transaction changed, one that fails unexpectedly.
+        """
+        started = time.monotonic()
+        processed = 0
+        for message in self:
+            if time.monotonic() - started > BATCH_TIME_BUDGET:
+                break
+            try:
+                with self.env.cr.savepoint():
+                    # Its job is done first: a retry then queues its next job.
+                    message._take_over_jobs()
+                    message._process_in_turn(turns, batched=True)
+            except (RetryableJobError, WaitingForRecordError):
+                continue
+            except OperationalError as error:
+                if error.pgcode not in PG_CONCURRENCY_ERRORS_TO_RETRY:
+                    _logger.exception("integration message %s: left to its own job", message.id)
+                continue
+            except Exception:  # its own job runs it alone, and records the failure
+                _logger.exception("integration message %s: left to its own job", message.id)
+                continue
+            turns.add(message.ordering_key)
+            processed += 1
+        return processed
+
+    def _take_over_jobs(self):
+        """These messages are processed by the running job: their own jobs are done.
+
+        One statement for them all: queue_job's ORM write costs as much as a delivery.
+        """
+        jobs = self.sudo().job_id
+        if not jobs:
+            return
+        fnames = ["state", "date_done", "result"]
+        jobs.flush_recordset(fnames)
+        self.env.cr.execute(
+            """UPDATE queue_job SET state = 'done', date_done = %s, result = %s
+                WHERE id IN %s AND state NOT IN ('done', 'cancelled')""",
+            (
+                fields.Datetime.now(),
+                f"Processed in the batch of job {self.env.context.get('job_uuid')}",
+                tuple(jobs.ids),
+            ),
+        )
+        jobs.invalidate_recordset(fnames)
+        jobs.modified(fnames)  # the messages' job_state follows
+
+    def _process_inbound(self, batched=False):
         """Process an inbound message whose turn has come: done, an exception for a
-        person, waiting for a record, or a technical failure retried."""
+        person, waiting for a record, or a technical failure retried. In a batch, a
+        message waiting for a record is left to its own job (WaitingForRecordError)."""
         started = time.monotonic()
         attempt_values = {
             "message_id": self.id,
@@ -440,6 +553,8 @@ class IntegrationMessage(models.Model):
                 self.env["integration.review.rule"]._check_message(self, data)
                 record = self.event_type_id._handler()._handle(self, data)
         except WaitingForRecordError as error:
+            if batched:
+                raise
             return self._wait_for_record(attempt_values, started, error)
         except UserError as error:
             self._finish_attempt(attempt_values, started, "exception", error)
@@ -488,7 +603,7 @@ class IntegrationMessage(models.Model):
             {"backend": self.backend_id.id, "key": self.ordering_key, "id": self.id},
         )
 
-    def _wait_for_turn(self):
+    def _wait_for_turn(self, held=False):
         """Raise (job postponed, no attempt counted) unless it is this message's turn.
 
         Its turn has come when no other message of its backend with the same ordering
@@ -532,6 +647,8 @@ class IntegrationMessage(models.Model):
                 seconds=int(min(max(wait, TURN_RECHECK), TURN_RECHECK_MAX)),
                 ignore_retry=True,
             )
+        if held:
+            return  # held since this transaction last looked: no one else came since
         # The lock's last holder may have committed after this transaction's snapshot
         # was taken: what it did would be invisible here (a charge not seen by its
         # appointment). Its attempt tells: the key's last attempt, here and as committed.

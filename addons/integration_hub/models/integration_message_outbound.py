@@ -4,39 +4,20 @@ import time
 from collections import defaultdict
 from typing import NamedTuple
 
-from psycopg2 import OperationalError
-
 from odoo import fields, models
 from odoo.exceptions import UserError
-from odoo.service.model import PG_CONCURRENCY_ERRORS_TO_RETRY
 from odoo.tools import SQL
 
 from odoo.addons.queue_job.exception import RetryableJobError
 
 from .. import delivery
-from ..side_cursor import side_cursor
+from .integration_message import BATCH_TIME_BUDGET
 
 _logger = logging.getLogger(__name__)
 
 # An ordered message whose predecessor waits long looks again at most this often.
 ORDER_RECHECK_MAX = 3600
 ORDER_RECHECK_MIN = 5
-# A batch stops taking further messages after this many seconds, well within the
-# 10 s after which queue_job's runner would look again at jobs it dispatched.
-BATCH_TIME_BUDGET = 5.0
-
-# Ready outbound messages of a backend whose jobs wait, oldest first.
-BATCH_CANDIDATES_SQL = """
-    SELECT m.id FROM integration_message m JOIN queue_job j ON j.id = m.job_id
-     WHERE m.backend_id = %(backend)s AND m.direction = 'out'
-       AND m.state IN ('queued', 'retrying') AND m.id <> %(me)s
-       AND j.state = 'pending' AND (j.eta IS NULL OR j.eta <= now() at time zone 'utc')
-     ORDER BY m.id LIMIT %(size)s"""
-BATCH_LOCK_SQL = """
-    SELECT m.id FROM integration_message m JOIN queue_job j ON j.id = m.job_id
-     WHERE m.id IN %(ids)s AND m.state IN ('queued', 'retrying')
-       AND j.state = 'pending' AND (j.eta IS NULL OR j.eta <= now() at time zone 'utc')
-     ORDER BY m.id FOR NO KEY UPDATE OF j SKIP LOCKED"""
 
 
 class CircuitHeld(RetryableJobError):
@@ -98,35 +79,12 @@ class IntegrationMessage(models.Model):
         batch: while the receiver struggles, each message goes by its own job, and the
         circuit counts them as it does without batches.
         """
-        batch = self._claim_batch()
+        batch = self._claim_batch(self.backend_id.sudo().outbound_batch_size)
         result = self._deliver_once()
         if self.state == "retrying" or not batch:
             return result  # the receiver struggles: each message goes by its own job
         delivered = self._deliver_batch(batch)
         return f"{result} (and {delivered} more in this batch)" if delivered else result
-
-    def _claim_batch(self):
-        """Other ready outbound messages of this backend whose jobs wait, locked for
-        this transaction (oldest first, skipping those another batch holds)."""
-        size = self.backend_id.sudo().outbound_batch_size - 1
-        if size <= 0:
-            return self.browse()
-        # Candidates as committed now (this transaction's snapshot may be older), then
-        # locked here; a row changed since the snapshot makes PostgreSQL refuse the
-        # lock, and the batch is then simply smaller.
-        params = {"backend": self.backend_id.id, "me": self.id, "size": size}
-        with side_cursor(self.env) as cr:
-            cr.execute(BATCH_CANDIDATES_SQL, params)
-            params["ids"] = tuple(row[0] for row in cr.fetchall()) or (0,)
-        try:
-            with self.env.cr.savepoint(flush=False):
-                self.env.cr.execute(BATCH_LOCK_SQL, params)
-                ids = [row[0] for row in self.env.cr.fetchall()]
-        except OperationalError as exc:
-            if exc.pgcode not in PG_CONCURRENCY_ERRORS_TO_RETRY:
-                raise
-            return self.browse()
-        return self.browse(ids)
 
     def _deliver_once(self):
         """Deliver this outbound message once."""
@@ -238,28 +196,6 @@ class IntegrationMessage(models.Model):
         disabled._die_subscription_disabled()
         self._record_deliveries(sent)
         self.env.flush_all()  # within the caller's savepoint: a failure is caught there
-
-    def _take_over_jobs(self):
-        """These messages are delivered by the running job: their own jobs are done.
-
-        One statement for them all: queue_job's ORM write costs as much as a delivery.
-        """
-        jobs = self.sudo().job_id
-        if not jobs:
-            return
-        fnames = ["state", "date_done", "result"]
-        jobs.flush_recordset(fnames)
-        self.env.cr.execute(
-            """UPDATE queue_job SET state = 'done', date_done = %s, result = %s
-                WHERE id IN %s AND state NOT IN ('done', 'cancelled')""",
-            (
-                fields.Datetime.now(),
-                f"Delivered in the batch of job {self.env.context.get('job_uuid')}",
-                tuple(jobs.ids),
-            ),
-        )
-        jobs.invalidate_recordset(fnames)
-        jobs.modified(fnames)  # the messages' job_state follows
 
     def _subscription_disabled(self):
         subscription = self.subscription_id.with_context(active_test=False)

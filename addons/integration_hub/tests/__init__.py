@@ -1,6 +1,7 @@
 from . import (
     test_alerts,
     test_backend_access,
+    test_batch,
     test_bulk,
     test_core_api,
     test_decimals,

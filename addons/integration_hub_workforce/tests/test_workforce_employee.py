@@ -62,6 +62,7 @@ class TestWorkforceEmployee(WorkforceCase, HttpCase):
         self.assertNotIn("123-45-6789", message.payload_pretty)
 
     def test_employee_before_its_department_waits_then_is_done_when_it_arrives(self):
+        self.hr_backend.batch_size = 1  # the woken job itself, not a batch taking it
         message = self._send(sample("employee.upserted"))
         self.assertEqual(message.state, "retrying", message.last_error)
         self.assertFalse(self._bound("hr.employee", "EMP-12"))
