@@ -11,6 +11,22 @@ def test_job_killed_mid_run_is_requeued_and_processed_once(start_server, db):
         traffic.load_sample("contact.upserted"), f"crash-{uuid.uuid4().hex[:8]}"
     )
     first = start_server(workers=0, job_runner=True)
+    # Jobs that earlier tests left due, or running when their server stopped (queue_job
+    # requeues those once they are 10 s old; its runner looks once a minute), run first:
+    # blocked by the lock below, they would hold both job slots.
+    wait_for(
+        lambda: (
+            query(
+                db,
+                """SELECT count(*) FROM queue_job
+                WHERE state IN ('enqueued', 'started')
+                   OR (state = 'pending' AND (eta IS NULL OR eta <= now() AT TIME ZONE 'utc'))""",
+            )
+            == [(0,)]
+        ),
+        timeout=150,
+        what="the jobs left by earlier tests to be done",
+    )
     # Hold partners locked so the job blocks inside its transaction, mid-run.
     blocker = psycopg2.connect(dbname=first.db)
     try:

@@ -77,6 +77,11 @@ WAKE_NEXT_OF_KEY_SQL = """
 # after this many seconds, well within the 10 s after which queue_job's runner would
 # look again at jobs it dispatched.
 BATCH_TIME_BUDGET = 5.0
+# A batched message waits at most this long for a row another transaction holds, then
+# is left to its own job. The batch holds the row locks of the jobs it took, and
+# queue_job's runner, one thread for every channel, waits on such a lock when it
+# dispatches one of them: a batch stuck behind a lock must not stop the runner.
+BATCH_LOCK_TIMEOUT = "2s"
 # Ready messages of a backend and direction whose jobs wait, oldest first, skipping
 # those another batch holds (run on a side cursor, whose locks end with the statement).
 BATCH_CANDIDATES_SQL = """
@@ -485,10 +490,13 @@ class IntegrationMessage(models.Model):
         A message the batch cannot process now is left to its own job, untouched: one
         whose turn has not come, one waiting for a record (which may be on its way in
         another transaction that this one cannot see yet), one whose rows another
-        transaction changed, one that fails unexpectedly.
+        transaction changed or holds for longer than BATCH_LOCK_TIMEOUT, one that
+        fails unexpectedly.
         """
         started = time.monotonic()
         processed = 0
+        if self:
+            self.env.cr.execute("SET LOCAL lock_timeout = %s", [BATCH_LOCK_TIMEOUT])
         for message in self:
             if time.monotonic() - started > BATCH_TIME_BUDGET:
                 break
@@ -508,6 +516,8 @@ class IntegrationMessage(models.Model):
                 continue
             turns.add(message.ordering_key)
             processed += 1
+        if self:
+            self.env.cr.execute("SET LOCAL lock_timeout = DEFAULT")
         return processed
 
     def _take_over_jobs(self):

@@ -1,6 +1,8 @@
+import threading
+import time
 from datetime import timedelta
 
-from odoo import fields
+from odoo import fields, sql_db
 from odoo.tests import TransactionCase, tagged
 
 from . import test_processing
@@ -102,3 +104,34 @@ class TestInboundBatch(IntegrationHubCase, TransactionCase):
         self._perform_job(first)
         self.assertEqual((first.state, second.state), ("done", "queued"))
         self.assertEqual(second.job_id.state, "pending")
+
+    def test_a_message_stuck_behind_another_transactions_lock_is_left_to_its_own_job(self):
+        # queue_job's runner, one thread for every channel, would wait for the batch's
+        # locks: a batched message waits for a lock 2 s at most, then the batch goes on.
+        refused = self._create_message(contact_event("C-1", country_code="QQ"))
+        stuck = [self._create_message(contact_event(f"C-{n}")) for n in (2, 3)]
+        self.env.flush_all()
+        other = sql_db.db_connect(self.env.cr.dbname).cursor()
+        other.execute("LOCK TABLE res_partner IN EXCLUSIVE MODE")
+        # Released after 20 s whatever happens: without the timeout the batch would
+        # wait that long, then write both partners.
+        release = threading.Timer(20, other.rollback)
+        release.start()
+        try:
+            started = time.monotonic()
+            result = self._perform_job(refused)
+            elapsed = time.monotonic() - started
+        finally:
+            release.cancel()
+            other.rollback()
+            other.close()
+        self.assertEqual(refused.state, "exception")
+        self.assertNotIn("in this batch", result)
+        self.assertLess(elapsed, 15)
+        for message in stuck:
+            self.assertEqual((message.state, message.attempt_count), ("queued", 0))
+            self.assertEqual(message.job_id.state, "pending")
+        self.assertFalse(self._partners("C-2"))
+        # The job's own statements are not limited afterwards.
+        self.env.cr.execute("SHOW lock_timeout")
+        self.assertEqual(self.env.cr.fetchone()[0], "0")
