@@ -74,8 +74,8 @@ WAKE_NEXT_OF_KEY_SQL = """
                   ORDER BY m.id LIMIT 1)"""
 # A job also processes other ready messages of its backend (a batch), each as its own
 # job would, saving the runner's dispatch of each. It stops taking further messages
-# after this many seconds, well within the 10 s after which queue_job's runner would
-# look again at jobs it dispatched.
+# after this many seconds: the runner waits for the batch when it dispatches one of
+# the jobs the batch holds.
 BATCH_TIME_BUDGET = 5.0
 # A batched message waits at most this long for a row another transaction holds, then
 # is left to its own job. The batch holds the row locks of the jobs it took, and
@@ -438,7 +438,8 @@ class IntegrationMessage(models.Model):
             return self.with_context(tracking_disable=True)._deliver()
         turns = set()
         result = self._process_in_turn(turns)
-        turns.add(self.ordering_key)
+        if self.ordering_key:
+            turns.add(self.ordering_key)
         processed = self._claim_batch(self.backend_id.sudo().batch_size)._process_batch(turns)
         return f"{result} (and {processed} more in this batch)" if processed else result
 
@@ -507,14 +508,13 @@ class IntegrationMessage(models.Model):
                     message._process_in_turn(turns, batched=True)
             except (RetryableJobError, WaitingForRecordError):
                 continue
-            except OperationalError as error:
-                if error.pgcode not in PG_CONCURRENCY_ERRORS_TO_RETRY:
+            except Exception as error:  # its own job runs it alone, and records the failure
+                concurrent = getattr(error, "pgcode", None) in PG_CONCURRENCY_ERRORS_TO_RETRY
+                if not concurrent:  # another transaction's rows: expected, not logged
                     _logger.exception("integration message %s: left to its own job", message.id)
                 continue
-            except Exception:  # its own job runs it alone, and records the failure
-                _logger.exception("integration message %s: left to its own job", message.id)
-                continue
-            turns.add(message.ordering_key)
+            if message.ordering_key:
+                turns.add(message.ordering_key)
             processed += 1
         if self:
             self.env.cr.execute("SET LOCAL lock_timeout = DEFAULT")
